@@ -1,0 +1,25 @@
+// pm2 apps of the service: one front (HTTP) and SHARDS shard processes (the instance index is the
+// shard id). Loaded by `pm2-runtime ecosystem.config.js` after `npm run build`.
+import { loadConfig } from './dist/src/config.js';
+
+const { shards } = loadConfig();
+// The processes take the same environment pm2 was started with; SHARDS is pinned so the front and
+// every shard agree even where it was left to the default.
+const env = { SHARDS: String(shards) };
+const common = {
+  exec_mode: 'fork',
+  autorestart: true,
+  // Graceful stop drains and snapshots; pm2's default 1.6 s would SIGKILL mid-snapshot.
+  kill_timeout: 18_000,
+  restart_delay: 200,
+  max_restarts: 1_000_000,
+  min_uptime: 1000,
+  node_args: ['--enable-source-maps'],
+  merge_logs: true,
+  env,
+};
+
+export const apps = [
+  { ...common, name: 'wt-shard', script: './dist/src/shard/main.js', instances: shards },
+  { ...common, name: 'wt-front', script: './dist/src/front/main.js', instances: 1 },
+];

@@ -1,0 +1,72 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+/** Everything the service reads from the environment, parsed once. See README "Configuration". */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  shards: number;
+  watchMaxStep: number;
+  maxBodyBytes: number;
+  maxBatch: number;
+  /** How long the front waits for a shard to commit before answering 503. */
+  ackTimeoutMs: number;
+  /** Events a shard may have in flight (sent, not yet acknowledged) before the front sheds load. */
+  maxInflightEvents: number;
+  /** Take a snapshot after this many logged events ... */
+  snapshotEveryEvents: number;
+  /** ... or after this many ms with at least one new event. */
+  snapshotEveryMs: number;
+  /** 'fsync': acknowledge after the commit is on disk; 'commit': after it is in the OS page cache. */
+  durability: 'fsync' | 'commit';
+  /** Largest LMDB map per shard, in bytes. */
+  lmdbMapBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function num(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function defaultShards(): number {
+  return Math.max(2, availableParallelism());
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const durability = env.DURABILITY ?? 'fsync';
+  if (durability !== 'fsync' && durability !== 'commit') {
+    throw new ConfigError(`DURABILITY must be "fsync" or "commit", got ${JSON.stringify(durability)}`);
+  }
+  return {
+    port: int(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dataDir: resolve(env.DATA_DIR || './data'),
+    shards: int(env, 'SHARDS', defaultShards(), 1, 1024),
+    watchMaxStep: num(env, 'WATCH_MAX_STEP', 60, 0),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 64),
+    maxBatch: int(env, 'MAX_BATCH', 1000, 1),
+    ackTimeoutMs: int(env, 'ACK_TIMEOUT_MS', 5000, 10),
+    maxInflightEvents: int(env, 'MAX_INFLIGHT_EVENTS', 200_000, 1),
+    snapshotEveryEvents: int(env, 'SNAPSHOT_EVERY_EVENTS', 1_000_000, 1),
+    snapshotEveryMs: int(env, 'SNAPSHOT_EVERY_MS', 60_000, 100),
+    durability,
+    lmdbMapBytes: int(env, 'LMDB_MAP_BYTES', 64 * 1024 ** 3, 1024 * 1024),
+  };
+}

@@ -1,0 +1,55 @@
+import uWS from 'uWebSockets.js';
+import type { Config } from '../config.js';
+import { unavailable } from './errors.js';
+import { Exchange } from './http.js';
+import { ingest } from './ingest.js';
+import { queryHandlers } from './queries.js';
+import { Router, type Request } from './router.js';
+import type { ShardSet } from './shard-set.js';
+
+type Handler = (ex: Exchange, req: Request) => void;
+
+/** The HTTP API of CONTRACT §2 and §4 on one uWebSockets.js app. */
+export function createApp(config: Config, shards: ShardSet, isStopping: () => boolean): uWS.TemplatedApp {
+  const q = queryHandlers(shards);
+  const post = ingest(config, shards);
+  const router = new Router<Handler>([
+    { path: '/', methods: { POST: post } },
+    { path: '/events', methods: { POST: post } },
+    { path: '/healthz', methods: { GET: (ex) => ex.json(200, { status: 'ok' }) } },
+    {
+      path: '/readyz',
+      methods: {
+        GET: (ex) => {
+          const waiting = shards.notReady;
+          if (isStopping()) ex.error(unavailable('the service is shutting down'));
+          else if (waiting.length > 0) ex.error(unavailable(`shards ${waiting.join(', ')} of ${config.shards} are not ready`));
+          else ex.json(200, { status: 'ready', shards: config.shards });
+        },
+      },
+    },
+    { path: '/movies/top', methods: { GET: q.topMovies } },
+    { path: '/movies/:slug/watch-time', methods: { GET: q.movieWatchTime } },
+    { path: '/users/:user/watch-time', methods: { GET: q.userWatchTime } },
+    { path: '/users/:user/movies', methods: { GET: q.userMovies } },
+    { path: '/users/:user/movies/:slug', methods: { GET: q.pair } },
+    { path: '/users/:user/movies/:slug/latest', methods: { GET: q.latest } },
+  ]);
+
+  return uWS.App().any('/*', (res, req) => {
+    const ex = new Exchange(res);
+    try {
+      const method = req.getCaseSensitiveMethod().toUpperCase();
+      const { handler, params } = router.match(method, req.getUrl());
+      // Everything from `req` is read now: uWS invalidates it when this callback returns.
+      handler(ex, {
+        method,
+        params,
+        query: req.getQuery() ?? '',
+        headers: { contentType: req.getHeader('content-type') || undefined, contentLength: req.getHeader('content-length') || undefined },
+      });
+    } catch (err) {
+      ex.error(err);
+    }
+  });
+}

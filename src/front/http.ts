@@ -1,0 +1,76 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import { ApiError } from './errors.js';
+
+const STATUS: Record<number, string> = {
+  200: '200 OK',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+  507: '507 Insufficient Storage',
+};
+
+/**
+ * One HTTP exchange. uWebSockets.js forbids touching a response after the client went away,
+ * so every write goes through here and checks `aborted` first.
+ */
+export class Exchange {
+  aborted = false;
+  done = false;
+
+  constructor(readonly res: HttpResponse) {
+    res.onAborted(() => {
+      this.aborted = true;
+    });
+  }
+
+  json(status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
+    if (this.aborted || this.done) return;
+    this.done = true;
+    const text = JSON.stringify(body);
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS[status] ?? String(status));
+      this.res.writeHeader('Content-Type', 'application/json');
+      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.res.end(text, close);
+    });
+  }
+
+  error(err: unknown, close = false): void {
+    const api = err instanceof ApiError ? err : internal(err);
+    this.json(api.status, api.body(), api.headers, close);
+  }
+
+  /** Reads the whole body, or answers 413 as soon as it grows past `limit` bytes. */
+  readBody(limit: number, onBody: (body: Buffer) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    this.res.onData((chunk, isLast) => {
+      if (this.done) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        this.error(tooLarge(limit), true);
+        return;
+      }
+      // uWS reuses the chunk's memory after this callback returns: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk)));
+      if (isLast) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+  }
+}
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `The request body is larger than ${limit} bytes (MAX_BODY_BYTES). Send fewer events per request.`, {
+    limit,
+  });
+}
+
+function internal(err: unknown): ApiError {
+  // Log the detail for operators; never send a stack trace to the client.
+  console.error('internal error:', err);
+  return new ApiError(500, 'internal', 'The server failed to handle this request; it has been logged.');
+}

@@ -1,0 +1,56 @@
+import type { Config } from '../config.js';
+import { packr } from '../transport/messages.js';
+import { ApiError } from './errors.js';
+import type { Exchange } from './http.js';
+import { tooLarge } from './http.js';
+import type { Request } from './router.js';
+import type { ShardSet } from './shard-set.js';
+import { parseEvents } from './validate.js';
+
+/** `application/json`, with or without parameters; an absent Content-Type is read as JSON. */
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  return contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * POST /events: validate the whole request, split it by shard (hash of user), send each shard its
+ * part as one frame, and answer 200 only when every shard has made its part durable.
+ */
+export function ingest(config: Config, shards: ShardSet) {
+  return (ex: Exchange, req: Request): void => {
+    const declared = Number(req.headers.contentLength);
+    if (declared > config.maxBodyBytes) {
+      ex.error(tooLarge(config.maxBodyBytes), true);
+      return;
+    }
+    const json = isJson(req.headers.contentType);
+    ex.readBody(config.maxBodyBytes, (body) => {
+      if (!json) {
+        ex.error(new ApiError(415, 'unsupported_media_type', `Content-Type ${JSON.stringify(req.headers.contentType)} is not supported; send application/json.`));
+        return;
+      }
+      let events;
+      try {
+        events = parseEvents(body, config.maxBatch);
+      } catch (err) {
+        ex.error(err);
+        return;
+      }
+      const receivedAt = Date.now();
+      // One IngestBatch per shard: [receivedAt, user, slug, at, user, slug, at, ...]
+      const batches = new Map<number, (string | number)[]>();
+      for (const e of events) {
+        const k = shards.shardOf(e.user);
+        let batch = batches.get(k);
+        if (!batch) batches.set(k, (batch = [receivedAt]));
+        batch.push(e.user, e.slug, e.at);
+      }
+      const parts = [...batches].map(([k, batch]) => shards.ingest(k, packr.pack(batch), (batch.length - 1) / 3));
+      Promise.all(parts).then(
+        (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
+        (err: unknown) => ex.error(err),
+      );
+    });
+  };
+}

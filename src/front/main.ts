@@ -1,0 +1,50 @@
+import uWS from 'uWebSockets.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { ensureLayout, LayoutError } from '../data-dir.js';
+import { exitWithParent, onShutdownSignal } from '../process.js';
+import { createApp } from './app.js';
+import { ShardSet } from './shard-set.js';
+
+/** The front process: HTTP on HOST:PORT, events and queries routed to the shard processes. */
+function main(): void {
+  const config = loadConfig();
+  const log = (msg: string): void => console.log(`[front] ${msg}`);
+  ensureLayout(config.dataDir, config.shards);
+  const shards = new ShardSet(config, log);
+  let stopping = false;
+  const app = createApp(config, shards, () => stopping);
+
+  app.listen(config.host, config.port, (socket) => {
+    if (!socket) {
+      console.error(`cannot listen on ${config.host}:${config.port} (PORT/HOST): is another process using it?`);
+      process.exit(1);
+    }
+    log(`listening on http://${config.host}:${config.port}, ${config.shards} shards, data in ${config.dataDir}`);
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log(`stopping (${why})`);
+      uWS.us_listen_socket_close(socket);
+      // Requests already sent to shards get their answers; the shards drain before exiting too.
+      const waitForDrain = setInterval(() => {
+        if (shards.clients.every((c) => c.pendingEvents === 0)) {
+          clearInterval(waitForDrain);
+          shards.close();
+          app.close();
+          log('stopped');
+          process.exit(0);
+        }
+      }, 10);
+    };
+    onShutdownSignal(stop);
+    exitWithParent(() => stop('parent exited'));
+  });
+}
+
+try {
+  main();
+} catch (err) {
+  const known = err instanceof ConfigError || err instanceof LayoutError;
+  console.error(known ? (err as Error).message : err);
+  process.exit(known ? 78 : 1);
+}

@@ -1,0 +1,68 @@
+import { ApiError, notFound } from './errors.js';
+
+/** What a handler may use of a request: uWS requests die when the handler returns, this does not. */
+export interface Request {
+  method: string;
+  params: Record<string, string>;
+  query: string;
+  headers: { contentType: string | undefined; contentLength: string | undefined };
+}
+
+export interface Route<H> {
+  /** e.g. `/users/:user/movies/:slug`; `:name` segments are percent-decoded into params */
+  path: string;
+  methods: Partial<Record<string, H>>;
+}
+
+interface Compiled<H> {
+  segments: string[];
+  methods: Partial<Record<string, H>>;
+  allow: string;
+}
+
+/** Matches a method and a raw path to a handler: 404 for an unknown path, 405 (with Allow) for a wrong method. */
+export class Router<H> {
+  private readonly routes: Compiled<H>[];
+
+  constructor(routes: Route<H>[]) {
+    this.routes = routes.map((r) => ({ segments: r.path.split('/').slice(1), methods: r.methods, allow: Object.keys(r.methods).join(', ') }));
+  }
+
+  match(method: string, rawPath: string): { handler: H; params: Record<string, string> } {
+    const parts = rawPath.split('/').slice(1);
+    for (const route of this.routes) {
+      const params = matchSegments(route.segments, parts);
+      if (!params) continue;
+      const handler = route.methods[method];
+      if (!handler) {
+        throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${rawPath}; use ${route.allow}`, {}, { Allow: route.allow });
+      }
+      return { handler, params };
+    }
+    throw notFound(`No route ${rawPath}. See README.md for the API.`);
+  }
+}
+
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | null {
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const part = parts[i]!;
+    if (p.startsWith(':')) {
+      if (part === '') return null;
+      params[p.slice(1)] = decodeSegment(part);
+    } else if (p !== part) {
+      return null;
+    }
+  }
+  return params;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError(400, 'invalid_path', `The path segment ${JSON.stringify(segment)} is not valid percent-encoded UTF-8.`);
+  }
+}

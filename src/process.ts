@@ -1,0 +1,32 @@
+export const SHUTDOWN_LIMIT_MS = 15_000;
+
+/** Calls `stop` once on SIGINT or SIGTERM (pm2-runtime sends SIGINT; supervisors send SIGTERM). */
+export function onShutdownSignal(stop: (signal: string) => void): void {
+  let called = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (called) return;
+      called = true;
+      // A shutdown that hangs must not outlive the operator's patience (the contract allows 20 s).
+      setTimeout(() => {
+        console.error(`shutdown after ${signal} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
+        process.exit(1);
+      }, SHUTDOWN_LIMIT_MS).unref();
+      stop(signal);
+    });
+  }
+}
+
+/**
+ * Under pm2, a fork-mode app has its own process group and an IPC channel to the pm2 daemon.
+ * If the daemon dies (even by SIGKILL) the channel closes: stop then rather than live on as an
+ * orphan holding the port or a shard's data.
+ */
+export function exitWithParent(stop: () => void): void {
+  if (process.connected) process.on('disconnect', stop);
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000);
+  timer.unref();
+}

@@ -1,0 +1,81 @@
+import { ConfigError, loadConfig } from '../config.js';
+import { ensureLayout, LayoutError, socketPath } from '../data-dir.js';
+import { Kind, packr, type Hello, type Query, type ShardFailure } from '../transport/messages.js';
+import { listenFrames } from '../transport/server.js';
+import { exitWithParent, onShutdownSignal } from '../process.js';
+import { recover } from './recovery.js';
+import { Shard } from './shard.js';
+import { openStorage } from './storage.js';
+
+/** A shard process: recover, then serve frames from the front until told to stop. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const id = Number(process.env.SHARD_ID ?? process.env.NODE_APP_INSTANCE ?? 0);
+  if (!Number.isInteger(id) || id < 0 || id >= config.shards) {
+    throw new ConfigError(`shard id ${id} is outside 0..${config.shards - 1} (SHARDS=${config.shards})`);
+  }
+  const log = (msg: string): void => console.log(`[shard ${id}] ${msg}`);
+  ensureLayout(config.dataDir, config.shards);
+
+  const storage = openStorage(config, id);
+  const recovered = recover(config, id, storage);
+  for (const s of recovered.skippedSnapshots) log(`snapshot at seq ${s.seq} skipped: ${s.reason}`);
+  const { records, events, ms } = recovered.replayed;
+  log(
+    `recovered ${recovered.state.pairCount} pairs from ${recovered.snapshot ? `snapshot seq ${recovered.snapshot.seq}` : 'no snapshot'}` +
+      ` + ${records} log records (${events} events) in ${ms.toFixed(0)} ms`,
+  );
+  const shard = new Shard(id, config, storage, recovered.state, recovered.seq, recovered.snapshot);
+
+  const hello = packr.pack({ shard: id, shards: config.shards, pid: process.pid } satisfies Hello);
+  const server = await listenFrames(
+    socketPath(config.dataDir, id),
+    (kind, reqId, body, reply) => {
+      if (kind === Kind.Ingest) {
+        shard.ingest(body).then(
+          (accepted) => reply(Kind.Ack, reqId, packr.pack({ accepted })),
+          (err: unknown) => reply(Kind.Failure, reqId, packr.pack(storageFailure(err))),
+        );
+      } else if (kind === Kind.Query) {
+        reply(Kind.Result, reqId, packr.pack(shard.query(packr.unpack(body) as Query)));
+      } else {
+        reply(Kind.Failure, reqId, packr.pack({ code: 'bad_request', message: `unknown frame kind ${kind}` } satisfies ShardFailure));
+      }
+    },
+    (reply) => reply(Kind.Hello, 0, hello),
+  );
+  log(`ready on ${socketPath(config.dataDir, id)}`);
+
+  const timer = setInterval(() => void shard.snapshot().catch((err: Error) => log(`snapshot failed: ${err.message}`)), config.snapshotEveryMs);
+  timer.unref();
+
+  let stopping = false;
+  const stop = async (why: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${why})`);
+    server.close();
+    clearInterval(timer);
+    await shard.drain();
+    await shard.snapshot();
+    await storage.env.close();
+    log('stopped');
+    process.exit(0);
+  };
+  onShutdownSignal((signal) => void stop(signal));
+  exitWithParent(() => void stop('parent exited'));
+}
+
+function storageFailure(err: unknown): ShardFailure {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/MDB_MAP_FULL|ENOSPC|No space/i.test(message)) {
+    return { code: 'insufficient_storage', message: `the shard's storage is full: ${message}` };
+  }
+  return { code: 'unavailable', message: `the shard could not persist the events: ${message}` };
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof ConfigError || err instanceof LayoutError;
+  console.error(known ? (err as Error).message : err);
+  process.exit(known ? 78 : 1);
+});

@@ -1,0 +1,161 @@
+import type { Config } from '../config.js';
+import type { Query, QueryResults, ShardStatus } from '../transport/messages.js';
+import { applyBatch } from './apply-batch.js';
+import { encodeSnapshot } from './snapshot.js';
+import type { ShardStorage } from './storage.js';
+import type { ShardState } from './state.js';
+
+interface Pending {
+  seq: number;
+  record: Buffer;
+  done: boolean;
+  error: unknown;
+  resolve: (accepted: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * One shard: log first, then memory. A batch is appended to the LMDB log (lmdb-js puts every
+ * write of an event-loop turn in one transaction: group commit), and only once that commit is
+ * durable is it applied to the in-memory state, in log order, and acknowledged. So memory never
+ * holds anything the log does not, and replaying the log rebuilds exactly what was acknowledged.
+ */
+export class Shard {
+  private queue: Pending[] = [];
+  private head = 0;
+  private eventsSinceSnapshot = 0;
+  private snapshotting: Promise<void> | null = null;
+  snapshotSeq: number;
+  snapshotAt: number | null;
+
+  constructor(
+    readonly id: number,
+    private readonly config: Config,
+    private readonly storage: ShardStorage,
+    readonly state: ShardState,
+    /** Last sequence number used in the log. */
+    private seq: number,
+    snapshot: { seq: number; takenAt: number } | null,
+  ) {
+    this.snapshotSeq = snapshot?.seq ?? 0;
+    this.snapshotAt = snapshot?.takenAt ?? null;
+  }
+
+  /** Persists one IngestBatch record and applies it; resolves with its event count once durable. */
+  ingest(record: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { seq: ++this.seq, record, done: false, error: null, resolve, reject };
+      this.queue.push(entry);
+      this.storage.log.put(entry.seq, record).then(
+        () => this.settle(entry, null),
+        (err: unknown) => this.settle(entry, err ?? new Error('log write failed')),
+      );
+    });
+  }
+
+  get inflight(): number {
+    return this.queue.length - this.head;
+  }
+
+  private settle(entry: Pending, error: unknown): void {
+    entry.done = true;
+    entry.error = error;
+    // Apply strictly in log order, whatever order the commits are reported in.
+    while (this.head < this.queue.length && this.queue[this.head]!.done) {
+      const next = this.queue[this.head++]!;
+      if (next.error) {
+        next.reject(next.error);
+        continue;
+      }
+      const n = applyBatch(this.state, next.record);
+      this.eventsSinceSnapshot += n;
+      next.resolve(n);
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    if (this.eventsSinceSnapshot >= this.config.snapshotEveryEvents) void this.snapshot();
+  }
+
+  /** Sequence of the last applied record: everything up to it is in memory. */
+  private get appliedSeq(): number {
+    return this.head < this.queue.length ? this.queue[this.head]!.seq - 1 : this.seq;
+  }
+
+  /** Takes a snapshot now unless one is running or nothing changed since the last one. */
+  snapshot(force = false): Promise<void> {
+    if (this.snapshotting) return this.snapshotting;
+    const seq = this.appliedSeq;
+    if (!force && seq === this.snapshotSeq) return Promise.resolve();
+    const takenAt = Date.now();
+    // The copy is synchronous, so it is exactly the state after `seq`.
+    const bytes = encodeSnapshot({ seq, takenAt, state: this.state.snapshot() });
+    this.eventsSinceSnapshot = 0;
+    this.snapshotting = this.storage.snapshots
+      .put(seq, bytes)
+      .then(() => {
+        this.snapshotSeq = seq;
+        this.snapshotAt = takenAt;
+        return this.prune();
+      })
+      .finally(() => {
+        this.snapshotting = null;
+      });
+    return this.snapshotting;
+  }
+
+  /**
+   * Keeps the two newest snapshots and the log after the older of them, so a damaged newest
+   * snapshot can still be recovered from the one before plus the log.
+   */
+  private async prune(): Promise<void> {
+    const keys = [...this.storage.snapshots.getKeys({ reverse: true })];
+    if (keys.length < 2) return;
+    const keep = keys[1]!;
+    for (const old of keys.slice(2)) void this.storage.snapshots.remove(old);
+    // In slices, each committed before the next, so a large prune does not stall ingest.
+    for (;;) {
+      const keys = [...this.storage.log.getKeys({ end: keep + 1, limit: 10_000 })];
+      if (keys.length === 0) return;
+      let last: Promise<boolean> = Promise.resolve(true);
+      for (const key of keys) last = this.storage.log.remove(key);
+      await last;
+    }
+  }
+
+  /** Resolves when every batch received so far is settled. */
+  async drain(): Promise<void> {
+    while (this.inflight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  query(q: Query): QueryResults[Query['op']] {
+    switch (q.op) {
+      case 'user':
+        return this.state.user(q.user);
+      case 'pair':
+        return this.state.pair(q.user, q.slug);
+      case 'userMovies':
+        return this.state.userMovies(q.user, q.limit);
+      case 'movies':
+        return this.state.movies(q.slugs);
+      case 'top':
+        return this.state.top(q.k);
+      case 'status':
+        return this.status();
+    }
+  }
+
+  status(): ShardStatus {
+    return {
+      shard: this.id,
+      pid: process.pid,
+      users: this.state.userCount,
+      movies: this.state.movieCount,
+      pairs: this.state.pairCount,
+      logSeq: this.seq,
+      snapshotSeq: this.snapshotSeq,
+      snapshotAt: this.snapshotAt,
+    };
+  }
+}

@@ -1,0 +1,235 @@
+import { capacityFor, grown } from './columns.js';
+import { Interner } from './interner.js';
+import { PairTable, type PairColumns } from './pair-table.js';
+import { applyHeartbeat } from './watch-rule.js';
+
+export interface PairView {
+  slug: string;
+  watchTime: number;
+  at: number;
+  furthest: number;
+  events: number;
+  updatedAt: number;
+}
+
+export interface MoviePartial {
+  slug: string;
+  watchTime: number;
+  viewers: number;
+}
+
+export interface StateSnapshot {
+  users: string[];
+  slugs: string[];
+  userWatch: Float64Array;
+  userMovies: Uint32Array;
+  userHead: Int32Array;
+  movieWatch: Float64Array;
+  movieViewers: Uint32Array;
+  pairs: PairColumns;
+}
+
+/**
+ * The in-memory state of one shard: the actors of its users and its partial movie totals.
+ *
+ * A user's actor is its row (total, movie count, chain of pairs); every event for that user
+ * is applied here, on the shard's single event loop, in the order the shard receives it, so a
+ * user's mutations are serialised without locks. Rows live in typed-array columns rather than
+ * one object per user or pair: memory is the capacity limit of this design.
+ */
+export class ShardState {
+  private users = new Interner();
+  private slugs = new Interner();
+  private userWatch: Float64Array = new Float64Array(1024);
+  private userMovieCount: Uint32Array = new Uint32Array(1024);
+  private userHead: Int32Array = new Int32Array(1024).fill(-1);
+  private movieWatch: Float64Array = new Float64Array(1024);
+  private movieViewers: Uint32Array = new Uint32Array(1024);
+  private pairs = new PairTable();
+
+  constructor(readonly maxStep: number) {}
+
+  get userCount(): number {
+    return this.users.size;
+  }
+  get movieCount(): number {
+    return this.slugs.size;
+  }
+  get pairCount(): number {
+    return this.pairs.count;
+  }
+
+  /** Applies one heartbeat (CONTRACT §3) received at `receivedAt` (ms since epoch). */
+  apply(user: string, slug: string, position: number, receivedAt: number): void {
+    const userId = this.userIdFor(user);
+    const slugId = this.slugIdFor(slug);
+    const pairs = this.pairs;
+    let pair = pairs.find(userId, slugId);
+    if (pair < 0) {
+      pair = pairs.add(userId, slugId, this.userHead[userId]!);
+      this.userHead[userId] = pair;
+      this.userMovieCount[userId]!++;
+      this.movieViewers[slugId]!++;
+    }
+    const before = pairs.watchTime[pair]!;
+    const next = applyHeartbeat(pairs.read(pair), position, receivedAt, this.maxStep);
+    pairs.write(pair, next);
+    const gained = next.watchTime - before;
+    if (gained !== 0) {
+      this.userWatch[userId]! += gained;
+      this.movieWatch[slugId]! += gained;
+    }
+  }
+
+  private userIdFor(user: string): number {
+    const id = this.users.intern(user);
+    if (id === this.userWatch.length) {
+      const cap = id * 2;
+      this.userWatch = grown(this.userWatch, cap);
+      this.userMovieCount = grown(this.userMovieCount, cap);
+      this.userHead = grown(this.userHead, cap, -1);
+    }
+    return id;
+  }
+
+  private slugIdFor(slug: string): number {
+    const id = this.slugs.intern(slug);
+    if (id === this.movieWatch.length) {
+      const cap = id * 2;
+      this.movieWatch = grown(this.movieWatch, cap);
+      this.movieViewers = grown(this.movieViewers, cap);
+    }
+    return id;
+  }
+
+  user(user: string): { watchTime: number; movies: number } | null {
+    const id = this.users.idOf(user);
+    if (id === undefined) return null;
+    return { watchTime: this.userWatch[id]!, movies: this.userMovieCount[id]! };
+  }
+
+  pair(user: string, slug: string): PairView | null {
+    const userId = this.users.idOf(user);
+    const slugId = this.slugs.idOf(slug);
+    if (userId === undefined || slugId === undefined) return null;
+    const pair = this.pairs.find(userId, slugId);
+    return pair < 0 ? null : this.viewOf(pair);
+  }
+
+  /** The user's pairs, most recently updated first, ties by slug ascending; null for an unknown user. */
+  userMovies(user: string, limit: number): PairView[] | null {
+    const id = this.users.idOf(user);
+    if (id === undefined) return null;
+    const items: PairView[] = [];
+    for (let pair = this.userHead[id]!; pair >= 0; pair = this.pairs.next[pair]!) items.push(this.viewOf(pair));
+    items.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.slug, b.slug));
+    return items.length > limit ? items.slice(0, limit) : items;
+  }
+
+  private viewOf(pair: number): PairView {
+    const p = this.pairs;
+    return {
+      slug: this.slugs.names[p.slug[pair]!]!,
+      watchTime: p.watchTime[pair]!,
+      at: p.at[pair]!,
+      furthest: p.furthest[pair]!,
+      events: p.events[pair]!,
+      updatedAt: p.updatedAt[pair]!,
+    };
+  }
+
+  /** This shard's partial totals for each slug it has seen (unknown slugs are left out). */
+  movies(slugs: readonly string[]): MoviePartial[] {
+    const out: MoviePartial[] = [];
+    for (const slug of slugs) {
+      const id = this.slugs.idOf(slug);
+      if (id !== undefined) out.push({ slug, watchTime: this.movieWatch[id]!, viewers: this.movieViewers[id]! });
+    }
+    return out;
+  }
+
+  /**
+   * The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is
+   * all of them. One pass with a bounded heap: O(movies · log k).
+   */
+  top(k: number): { items: MoviePartial[]; complete: boolean } {
+    const n = this.slugs.size;
+    const names = this.slugs.names;
+    const watch = this.movieWatch;
+    // Heap of movie ids whose root is the worst kept movie.
+    const heap: number[] = [];
+    const worse = (a: number, b: number): boolean =>
+      watch[a]! < watch[b]! || (watch[a] === watch[b] && compareNames(names[a]!, names[b]!) > 0);
+    for (let id = 0; id < n; id++) {
+      if (heap.length < k) {
+        heap.push(id);
+        siftUp(heap, heap.length - 1, worse);
+      } else if (worse(heap[0]!, id)) {
+        heap[0] = id;
+        siftDown(heap, 0, worse);
+      }
+    }
+    heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+    return {
+      items: heap.map((id) => ({ slug: names[id]!, watchTime: watch[id]!, viewers: this.movieViewers[id]! })),
+      complete: n <= k,
+    };
+  }
+
+  snapshot(): StateSnapshot {
+    const u = this.users.size;
+    const m = this.slugs.size;
+    return {
+      users: this.users.names.slice(),
+      slugs: this.slugs.names.slice(),
+      userWatch: this.userWatch.slice(0, u),
+      userMovies: this.userMovieCount.slice(0, u),
+      userHead: this.userHead.slice(0, u),
+      movieWatch: this.movieWatch.slice(0, m),
+      movieViewers: this.movieViewers.slice(0, m),
+      pairs: this.pairs.columns(),
+    };
+  }
+
+  static restore(s: StateSnapshot, maxStep: number): ShardState {
+    const state = new ShardState(maxStep);
+    state.users = Interner.from(s.users);
+    state.slugs = Interner.from(s.slugs);
+    const ucap = capacityFor(s.users.length + 1);
+    const mcap = capacityFor(s.slugs.length + 1);
+    state.userWatch = grown(s.userWatch, ucap);
+    state.userMovieCount = grown(s.userMovies, ucap);
+    state.userHead = grown(s.userHead, ucap, -1);
+    state.movieWatch = grown(s.movieWatch, mcap);
+    state.movieViewers = grown(s.movieViewers, mcap);
+    state.pairs = PairTable.fromColumns(s.pairs);
+    return state;
+  }
+}
+
+/** Code-unit order, the order the API sorts names in. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function siftUp(heap: number[], i: number, worse: (a: number, b: number) => boolean): void {
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!worse(heap[i]!, heap[parent]!)) break;
+    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+    i = parent;
+  }
+}
+
+function siftDown(heap: number[], i: number, worse: (a: number, b: number) => boolean): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let w = i;
+    if (l < heap.length && worse(heap[l]!, heap[w]!)) w = l;
+    if (r < heap.length && worse(heap[r]!, heap[w]!)) w = r;
+    if (w === i) return;
+    [heap[i], heap[w]] = [heap[w]!, heap[i]!];
+    i = w;
+  }
+}

@@ -1,0 +1,68 @@
+import { Packr } from 'msgpackr';
+import type { MoviePartial, PairView } from '../shard/state.js';
+
+/** Frame kinds. Requests go front -> shard; replies carry the id of their request. */
+export const Kind = {
+  /** body: an IngestBatch, stored by the shard as it arrives */
+  Ingest: 1,
+  /** body: a Query */
+  Query: 2,
+  /** shard -> front right after connecting: a Hello */
+  Hello: 3,
+  /** body: { accepted } */
+  Ack: 0x11,
+  /** body: the query's result */
+  Result: 0x12,
+  /** body: a ShardFailure */
+  Failure: 0x13,
+} as const;
+
+/** Plain msgpack (no record extension), so any process decodes any frame or log record alone. */
+export const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/**
+ * One request's events for one shard, flat for compactness:
+ *   [receivedAtMs, user0, slug0, at0, user1, slug1, at1, ...]
+ * This is also the shard's log record format.
+ */
+export type IngestBatch = [number, ...(string | number)[]];
+
+export type Query =
+  | { op: 'user'; user: string }
+  | { op: 'pair'; user: string; slug: string }
+  | { op: 'userMovies'; user: string; limit: number }
+  | { op: 'movies'; slugs: string[] }
+  | { op: 'top'; k: number }
+  | { op: 'status' };
+
+export interface QueryResults {
+  user: { watchTime: number; movies: number } | null;
+  pair: PairView | null;
+  userMovies: PairView[] | null;
+  movies: MoviePartial[];
+  top: { items: MoviePartial[]; complete: boolean };
+  status: ShardStatus;
+}
+
+export interface ShardStatus {
+  shard: number;
+  pid: number;
+  users: number;
+  movies: number;
+  pairs: number;
+  logSeq: number;
+  snapshotSeq: number;
+  snapshotAt: number | null;
+}
+
+export interface Hello {
+  shard: number;
+  shards: number;
+  pid: number;
+}
+
+export interface ShardFailure {
+  /** 'unavailable' (retry later) or 'insufficient_storage' (disk or map full) */
+  code: 'unavailable' | 'insufficient_storage' | 'bad_request';
+  message: string;
+}
