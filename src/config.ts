@@ -24,7 +24,9 @@ export interface Config {
   lmdbMapBytes: number;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 type Env = Record<string, string | undefined>;
 

@@ -16,7 +16,9 @@ export function socketPath(dataDir: string, shard: number): string {
   return join(tmpdir(), `wt-${tag}-${shard}.sock`);
 }
 
-export class LayoutError extends Error {}
+export class LayoutError extends Error {
+  override name = 'LayoutError';
+}
 
 interface Layout {
   shards: number;

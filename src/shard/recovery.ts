@@ -15,7 +15,9 @@ export interface Recovered {
   skippedSnapshots: { seq: number; reason: string }[];
 }
 
-export class CorruptLog extends Error {}
+export class CorruptLog extends Error {
+  override name = 'CorruptLog';
+}
 
 /** Rebuilds a shard's state: the newest intact snapshot, then every log record after it. */
 export function recover(config: Config, shard: number, storage: ShardStorage): Recovered {

@@ -45,7 +45,9 @@ export function encodeSnapshot(record: SnapshotRecord): Buffer {
   return Buffer.concat([head, body]);
 }
 
-export class SnapshotCorrupt extends Error {}
+export class SnapshotCorrupt extends Error {
+  override name = 'SnapshotCorrupt';
+}
 
 export function decodeSnapshot(buf: Buffer): SnapshotRecord {
   if (buf.length < 8 || !buf.subarray(0, 4).equals(MAGIC)) throw new SnapshotCorrupt('bad magic');

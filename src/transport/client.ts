@@ -4,7 +4,9 @@ import { Kind, packr, type Hello, type ShardFailure } from './messages.js';
 import { Outbox } from './outbox.js';
 
 /** The shard cannot take or confirm the request now; the client should retry later. */
-export class ShardUnavailable extends Error {}
+export class ShardUnavailable extends Error {
+  override name = 'ShardUnavailable';
+}
 
 /** The shard answered the request with a failure (e.g. its disk is full). */
 export class ShardRejected extends Error {

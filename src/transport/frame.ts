@@ -16,7 +16,9 @@ export function encodeFrame(kind: number, id: number, body: Uint8Array): Buffer 
   return frame;
 }
 
-export class FrameError extends Error {}
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
 
 /** Splits a byte stream into frames; `onFrame` gets a body that stays valid after the call. */
 export class FrameDecoder {
