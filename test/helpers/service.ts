@@ -135,6 +135,7 @@ export class Service {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  // Response bodies are `any`: tests assert on the JSON shape the contract fixes.
   async post(body: unknown, path = '/events', headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; body: any; headers: Headers }> {
     const r = await fetch(this.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
     return { status: r.status, body: await r.json(), headers: r.headers };
