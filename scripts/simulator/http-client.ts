@@ -1,0 +1,77 @@
+import http from 'node:http';
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A failed exchange: no status. `maybeStored` is false only when the request cannot have reached the service. */
+export class NetworkError extends Error {
+  constructor(
+    message: string,
+    readonly maybeStored: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A small HTTP/1.1 client over one keep-alive Agent: at most `connections` sockets, each request
+ * bounded by `timeoutMs`. Paths are sent as given (already percent-encoded), never normalised.
+ */
+export class HttpClient {
+  private readonly agent: http.Agent;
+  readonly origin: URL;
+
+  constructor(
+    url: string,
+    readonly connections: number,
+    readonly timeoutMs: number,
+  ) {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:') throw new Error(`--url must be an http:// URL, got ${url}`);
+    this.origin = parsed;
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  }
+
+  request(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpResult> {
+    return new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+      if (body !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = Buffer.byteLength(body);
+      }
+      const req = http.request(
+        { agent: this.agent, host: this.origin.hostname.replace(/^\[|\]$/g, ''), port: this.origin.port || 80, method, path, headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', (err) => reject(new NetworkError(`response failed: ${err.message}`, true)));
+        },
+      );
+      let connected = false;
+      req.on('socket', (socket) => {
+        // A reused keep-alive socket is already connected.
+        if (!socket.connecting) connected = true;
+        else socket.once('connect', () => (connected = true));
+      });
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const refused = !connected && (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN');
+        reject(new NetworkError(`${method} ${path.length > 80 ? path.slice(0, 80) + '…' : path}: ${err.code ?? err.message}`, !refused));
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** `/a/b` from raw names: every segment percent-encoded, so `/`, `%`, `?`, `#`, spaces survive. */
+export function pathOf(...segments: string[]): string {
+  return segments.map((s) => '/' + encodeURIComponent(s)).join('');
+}

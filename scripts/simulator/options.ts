@@ -1,0 +1,177 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_BEHAVIOUR, type Behaviour } from './viewers.js';
+
+export interface Options {
+  url: string;
+  viewers: number;
+  movies: number;
+  events: number | null;
+  durationMs: number | null;
+  rate: number;
+  concurrency: number;
+  batchMin: number;
+  batchMax: number;
+  seed: number;
+  verify: boolean;
+  behaviour: Behaviour;
+  zipf: number;
+  oddNames: number;
+  /** Appended to every name; '' for none. Undefined: a random one. */
+  tag: string | undefined;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryForMs: number;
+  waitReadyMs: number;
+  progressEveryMs: number;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: npm run simulate -- [options]
+
+Simulates viewers watching movies and POSTs their heartbeats to the watch-time service, keeping an
+exact oracle of CONTRACT §3 over the acknowledged events; --verify then reads everything back.
+
+  --url URL            service base URL                                [http://localhost:8000]
+  --viewers N          simulated viewers (users)                                        [1000]
+  --movies N           movies (slugs), popularity Zipf-distributed                       [200]
+  --events N           stop after N events                  [100000, unless --duration given]
+  --duration S         stop after S seconds (with --events: whichever comes first)
+  --rate R             events per second; 0 = as fast as the service acknowledges          [0]
+  --concurrency N      requests in flight, one per keep-alive connection                  [32]
+  --batch N | A-B      events per request (1 = single event), or uniform in A..B           [1]
+  --seed N             seed of every random choice except retry jitter                     [1]
+  --verify             read back every user, movie and pair; exit 1 on any mismatch
+  --interval S         seconds of playback between heartbeats                             [10]
+  --max-step S         the service's WATCH_MAX_STEP                [$WATCH_MAX_STEP or 60]
+  --pause P --seek P --rewind P --exact-step P --switch P --stop P
+                       per-heartbeat chances                [0.05 0.02 0.02 0.005 0.01 0.01]
+  --fractional P       share of sessions with fractional positions                       [0.3]
+  --zipf S             Zipf exponent of movie popularity                                   [1]
+  --odd-names P        share of names with unicode, spaces, '/', '%', ...                 [0.2]
+  --tag T              suffix '@T' on every name (keeps runs apart)      [random; '' = none]
+  --timeout S          per-request timeout                                                [30]
+  --max-attempts N     attempts per request before giving up                               [12]
+  --retry-for S        no retry starts later than S after the first attempt               [60]
+  --wait-ready S       wait up to S for GET /readyz = 200 before sending                  [60]
+  --progress-every S   progress line interval when not on a TTY                            [5]
+  -h, --help`;
+
+export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: 'string' },
+        viewers: { type: 'string' },
+        movies: { type: 'string' },
+        events: { type: 'string' },
+        duration: { type: 'string' },
+        rate: { type: 'string' },
+        concurrency: { type: 'string' },
+        batch: { type: 'string' },
+        seed: { type: 'string' },
+        verify: { type: 'boolean' },
+        interval: { type: 'string' },
+        'max-step': { type: 'string' },
+        pause: { type: 'string' },
+        seek: { type: 'string' },
+        rewind: { type: 'string' },
+        'exact-step': { type: 'string' },
+        switch: { type: 'string' },
+        stop: { type: 'string' },
+        fractional: { type: 'string' },
+        zipf: { type: 'string' },
+        'odd-names': { type: 'string' },
+        tag: { type: 'string' },
+        timeout: { type: 'string' },
+        'max-attempts': { type: 'string' },
+        'retry-for': { type: 'string' },
+        'wait-ready': { type: 'string' },
+        'progress-every': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  const int = (name: keyof typeof v, fallback: number, min: number, max = 1e12): number => {
+    const raw = v[name];
+    if (raw === undefined) return fallback;
+    if (typeof raw !== 'string' || !/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return Number(raw);
+  };
+  const num = (name: keyof typeof v, fallback: number, min: number, max = Number.MAX_VALUE): number => {
+    const raw = v[name];
+    if (raw === undefined) return fallback;
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const chance = (name: keyof typeof v, fallback: number): number => num(name, fallback, 0, 1);
+
+  const batch = v.batch ?? '1';
+  const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(batch);
+  const batchMin = m ? Number(m[1]) : NaN;
+  const batchMax = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(batchMin >= 1 && batchMax >= batchMin && batchMax <= 100_000)) throw new UsageError(`--batch must be N or A-B with 1 <= A <= B, got ${JSON.stringify(batch)}`);
+
+  const envStep = env.WATCH_MAX_STEP;
+  const defaultStep = envStep !== undefined && envStep !== '' && Number.isFinite(Number(envStep)) ? Number(envStep) : DEFAULT_BEHAVIOUR.maxStep;
+  const behaviour: Behaviour = {
+    interval: num('interval', DEFAULT_BEHAVIOUR.interval, 0),
+    maxStep: num('max-step', defaultStep, 0),
+    pause: chance('pause', DEFAULT_BEHAVIOUR.pause),
+    seek: chance('seek', DEFAULT_BEHAVIOUR.seek),
+    rewind: chance('rewind', DEFAULT_BEHAVIOUR.rewind),
+    exactStep: chance('exact-step', DEFAULT_BEHAVIOUR.exactStep),
+    switchMovie: chance('switch', DEFAULT_BEHAVIOUR.switchMovie),
+    stop: chance('stop', DEFAULT_BEHAVIOUR.stop),
+    fractional: chance('fractional', DEFAULT_BEHAVIOUR.fractional),
+    resume: DEFAULT_BEHAVIOUR.resume,
+  };
+  const total = behaviour.pause + behaviour.seek + behaviour.rewind + behaviour.exactStep + behaviour.switchMovie + behaviour.stop;
+  if (total > 1) throw new UsageError(`--pause, --seek, --rewind, --exact-step, --switch and --stop add up to ${total}, more than 1`);
+
+  const durationS = v.duration === undefined ? null : num('duration', 0, 0.001);
+  const events = v.events === undefined ? (durationS === null ? 100_000 : null) : int('events', 0, 1);
+  const tag = v.tag;
+  if (tag !== undefined && !/^[A-Za-z0-9_-]{0,32}$/.test(tag)) throw new UsageError(`--tag must be up to 32 of A-Z a-z 0-9 _ -, got ${JSON.stringify(tag)}`);
+  const url = v.url ?? 'http://localhost:8000';
+  try {
+    if (new URL(url).protocol !== 'http:') throw new Error();
+  } catch {
+    throw new UsageError(`--url must be an http:// URL, got ${JSON.stringify(url)}`);
+  }
+
+  return {
+    url,
+    viewers: int('viewers', 1000, 1, 10_000_000),
+    movies: int('movies', 200, 1, 10_000_000),
+    events,
+    durationMs: durationS === null ? null : durationS * 1000,
+    rate: num('rate', 0, 0),
+    concurrency: int('concurrency', 32, 1, 10_000),
+    batchMin,
+    batchMax,
+    seed: int('seed', 1, 0, 0xffffffff),
+    verify: v.verify ?? false,
+    behaviour,
+    zipf: num('zipf', 1, 0, 10),
+    oddNames: chance('odd-names', 0.2),
+    tag,
+    timeoutMs: num('timeout', 30, 0.001) * 1000,
+    maxAttempts: int('max-attempts', 12, 1, 1000),
+    retryForMs: num('retry-for', 60, 0) * 1000,
+    waitReadyMs: num('wait-ready', 60, 0) * 1000,
+    progressEveryMs: num('progress-every', 5, 0.1) * 1000,
+    help: v.help ?? false,
+  };
+}
