@@ -20,6 +20,10 @@ export interface Config {
   snapshotEveryMs: number;
   /** 'fsync': acknowledge after the commit is on disk; 'commit': after it is in the OS page cache. */
   durability: 'fsync' | 'commit';
+  /** Idempotency keys are remembered this long (by receive time) ... */
+  dedupWindowMs: number;
+  /** ... and at most this many per shard. */
+  dedupMaxKeys: number;
   /** Largest LMDB map per shard, in bytes. */
   lmdbMapBytes: number;
 }
@@ -69,6 +73,8 @@ export function loadConfig(env: Env = process.env): Config {
     snapshotEveryEvents: int(env, 'SNAPSHOT_EVERY_EVENTS', 1_000_000, 1),
     snapshotEveryMs: int(env, 'SNAPSHOT_EVERY_MS', 60_000, 100),
     durability,
+    dedupWindowMs: int(env, 'DEDUP_WINDOW_MS', 10 * 60_000, 0),
+    dedupMaxKeys: int(env, 'DEDUP_MAX_KEYS', 1_000_000, 0),
     lmdbMapBytes: int(env, 'LMDB_MAP_BYTES', 64 * 1024 ** 3, 1024 * 1024),
   };
 }

@@ -46,7 +46,11 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
         method,
         params,
         query: req.getQuery() ?? '',
-        headers: { contentType: req.getHeader('content-type') || undefined, contentLength: req.getHeader('content-length') || undefined },
+        headers: {
+          contentType: req.getHeader('content-type') || undefined,
+          contentLength: req.getHeader('content-length') || undefined,
+          idempotencyKey: req.getHeader('idempotency-key') || undefined,
+        },
       });
     } catch (err) {
       ex.error(err);

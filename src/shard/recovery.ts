@@ -1,6 +1,7 @@
 import { shardDir } from '../data-dir.js';
 import type { Config } from '../config.js';
-import { applyBatch } from './apply-batch.js';
+import { applyBatch, decodeBatch } from './apply-batch.js';
+import { RecentRequests } from './recent-requests.js';
 import { decodeSnapshot, type SnapshotRecord } from './snapshot.js';
 import { ShardState } from './state.js';
 import type { ShardStorage } from './storage.js';
@@ -32,13 +33,14 @@ export function recover(config: Config, shard: number, storage: ShardStorage): R
       skippedSnapshots.push({ seq: key, reason: (err as Error).message });
     }
   }
-  const state = snapshot ? ShardState.restore(snapshot.state, config.watchMaxStep) : new ShardState(config.watchMaxStep);
+  const recent = new RecentRequests(config.dedupWindowMs, config.dedupMaxKeys);
+  const state = snapshot ? ShardState.restore(snapshot.state, config.watchMaxStep, recent) : new ShardState(config.watchMaxStep, recent);
   let seq = snapshot?.seq ?? 0;
   let records = 0;
   let events = 0;
   for (const { key, value } of storage.log.getRange({ start: seq + 1 })) {
     try {
-      events += applyBatch(state, value);
+      events += applyBatch(state, decodeBatch(value));
     } catch (err) {
       throw new CorruptLog(
         `shard ${shard}: log record seq ${key} in ${shardDir(config.dataDir, shard)} cannot be decoded (${(err as Error).message})`,

@@ -1,17 +1,17 @@
 import type { Config } from '../config.js';
-import type { Query, QueryResults, ShardStatus } from '../transport/messages.js';
-import { applyBatch } from './apply-batch.js';
+import type { IngestBatch, Query, QueryResults, ShardStatus } from '../transport/messages.js';
+import { applyBatch, decodeBatch } from './apply-batch.js';
 import { encodeSnapshot } from './snapshot.js';
 import type { ShardStorage } from './storage.js';
 import type { ShardState } from './state.js';
 
 interface Pending {
   seq: number;
-  record: Buffer;
+  batch: IngestBatch;
   done: boolean;
   error: unknown;
-  resolve: (accepted: number) => void;
-  reject: (err: unknown) => void;
+  /** Settled with the batch: its own request and any retry of it that arrived meanwhile. */
+  waiters: { resolve: (accepted: number) => void; reject: (err: unknown) => void }[];
 }
 
 /**
@@ -22,6 +22,8 @@ interface Pending {
  */
 export class Shard {
   private queue: Pending[] = [];
+  /** Batches with an idempotency key that are logged but not yet applied. */
+  private pendingByKey = new Map<string, Pending>();
   private head = 0;
   private eventsSinceSnapshot = 0;
   private snapshotting: Promise<void> | null = null;
@@ -41,11 +43,29 @@ export class Shard {
     this.snapshotAt = snapshot?.takenAt ?? null;
   }
 
-  /** Persists one IngestBatch record and applies it; resolves with its event count once durable. */
+  /**
+   * Persists one IngestBatch record and applies it; resolves with its event count once durable.
+   * A batch whose idempotency key was already applied (or is being logged) is not stored again:
+   * it gets the first one's answer.
+   */
   ingest(record: Buffer): Promise<number> {
+    let batch: IngestBatch;
+    try {
+      batch = decodeBatch(record);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = batch[1];
+    if (key !== null) {
+      const done = this.state.recent.accepted(key);
+      if (done !== undefined) return Promise.resolve(done);
+      const pending = this.pendingByKey.get(key);
+      if (pending) return new Promise((resolve, reject) => pending.waiters.push({ resolve, reject }));
+    }
     return new Promise((resolve, reject) => {
-      const entry: Pending = { seq: ++this.seq, record, done: false, error: null, resolve, reject };
+      const entry: Pending = { seq: ++this.seq, batch, done: false, error: null, waiters: [{ resolve, reject }] };
       this.queue.push(entry);
+      if (key !== null) this.pendingByKey.set(key, entry);
       this.storage.log.put(entry.seq, record).then(
         () => this.settle(entry, null),
         (err: unknown) => this.settle(entry, err ?? new Error('log write failed')),
@@ -63,13 +83,14 @@ export class Shard {
     // Apply strictly in log order, whatever order the commits are reported in.
     while (this.head < this.queue.length && this.queue[this.head]!.done) {
       const next = this.queue[this.head++]!;
+      if (next.batch[1] !== null) this.pendingByKey.delete(next.batch[1]);
       if (next.error) {
-        next.reject(next.error);
+        for (const w of next.waiters) w.reject(next.error);
         continue;
       }
-      const n = applyBatch(this.state, next.record);
+      const n = applyBatch(this.state, next.batch);
       this.eventsSinceSnapshot += n;
-      next.resolve(n);
+      for (const w of next.waiters) w.resolve(n);
     }
     if (this.head === this.queue.length) {
       this.queue = [];

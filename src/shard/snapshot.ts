@@ -37,6 +37,7 @@ export function encodeSnapshot(record: SnapshotRecord): Buffer {
     takenAt: record.takenAt,
     users: s.users,
     slugs: s.slugs,
+    recent: s.recent,
     columns: Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, bytesOf(v)])),
   });
   const head = Buffer.allocUnsafe(8);
@@ -59,6 +60,7 @@ export function decodeSnapshot(buf: Buffer): SnapshotRecord {
     takenAt: number;
     users: string[];
     slugs: string[];
+    recent: (string | number)[];
     columns: Record<string, Uint8Array>;
   };
   if (raw.v !== 1) throw new SnapshotCorrupt(`unknown snapshot version ${raw.v}`);
@@ -73,6 +75,7 @@ export function decodeSnapshot(buf: Buffer): SnapshotRecord {
     state: {
       users: raw.users,
       slugs: raw.slugs,
+      recent: raw.recent ?? [],
       userWatch: new Float64Array(col('userWatch')),
       userMovies: new Uint32Array(col('userMovies')),
       userHead: new Int32Array(col('userHead')),

@@ -1,6 +1,7 @@
 import { capacityFor, grown } from './columns.js';
 import { Interner } from './interner.js';
 import { PairTable, type PairColumns } from './pair-table.js';
+import { RecentRequests } from './recent-requests.js';
 import { applyHeartbeat } from './watch-rule.js';
 
 export interface PairView {
@@ -27,6 +28,8 @@ export interface StateSnapshot {
   movieWatch: Float64Array;
   movieViewers: Uint32Array;
   pairs: PairColumns;
+  /** RecentRequests.entries() */
+  recent: (string | number)[];
 }
 
 /**
@@ -47,7 +50,11 @@ export class ShardState {
   private movieViewers: Uint32Array = new Uint32Array(1024);
   private pairs = new PairTable();
 
-  constructor(readonly maxStep: number) {}
+  constructor(
+    readonly maxStep: number,
+    /** Idempotency keys of recent requests: part of the state, so replay and snapshots keep them. */
+    readonly recent = new RecentRequests(10 * 60_000, 1_000_000),
+  ) {}
 
   get userCount(): number {
     return this.users.size;
@@ -188,11 +195,13 @@ export class ShardState {
       movieWatch: this.movieWatch.slice(0, m),
       movieViewers: this.movieViewers.slice(0, m),
       pairs: this.pairs.columns(),
+      recent: this.recent.entries(),
     };
   }
 
-  static restore(s: StateSnapshot, maxStep: number): ShardState {
-    const state = new ShardState(maxStep);
+  static restore(s: StateSnapshot, maxStep: number, recent?: RecentRequests): ShardState {
+    const state = new ShardState(maxStep, recent);
+    state.recent.restore(s.recent);
     state.users = Interner.from(s.users);
     state.slugs = Interner.from(s.slugs);
     const ucap = capacityFor(s.users.length + 1);

@@ -22,10 +22,10 @@ export const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 /**
  * One request's events for one shard, flat for compactness:
- *   [receivedAtMs, user0, slug0, at0, user1, slug1, at1, ...]
+ *   [receivedAtMs, idempotencyKey | null, user0, slug0, at0, user1, slug1, at1, ...]
  * This is also the shard's log record format.
  */
-export type IngestBatch = [number, ...(string | number)[]];
+export type IngestBatch = [number, string | null, ...(string | number)[]];
 
 export type Query =
   | { op: 'user'; user: string }

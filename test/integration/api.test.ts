@@ -134,3 +134,15 @@ t.test('read-your-writes on every endpoint, across shards', async (t) => {
   t.same(movie, { slug: 'ryw', watchTime: 30, viewers: 7 });
   t.equal((await svc.get('/movies/top?limit=1000')).body.items.find((m: { slug: string }) => m.slug === 'ryw').watchTime, 30);
 });
+
+t.test('Idempotency-Key: a retried request is answered again, not applied twice', async (t) => {
+  const headers = { 'content-type': 'application/json', 'idempotency-key': 'retry-test-1' };
+  // Users on both shards, several events per pair: a double apply would change every figure.
+  const body = [ev('idem-a', 'idem', 0), ev('idem-a', 'idem', 10), ev('idem-b', 'idem', 0), ev('idem-b', 'idem', 20)];
+  t.same((await svc.post(body, '/events', headers)).body, { accepted: 4 });
+  t.same((await svc.post(body, '/events', headers)).body, { accepted: 4 });
+  t.same((await svc.get('/movies/idem/watch-time')).body, { slug: 'idem', watchTime: 30, viewers: 2 });
+  t.equal((await svc.get('/users/idem-a/movies/idem')).body.events, 2);
+  const bad = await svc.post(body, '/events', { 'content-type': 'application/json', 'idempotency-key': 'has space' });
+  t.same([bad.status, bad.body.error], [400, 'invalid_header']);
+});
