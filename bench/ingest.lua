@@ -1,0 +1,82 @@
+-- wrk script for POST /events (the ceiling server answers the same requests).
+--
+--   wrk -t1 -c64 -d8s --latency -s bench/ingest.lua http://127.0.0.1:PORT/events -- \
+--       MODE BATCH USERS SLUGS POOL SEED RATE CONNECTIONS
+--
+-- MODE   "single": one event object per request; "batch": a JSON array of BATCH events
+-- USERS  distinct users to draw from ("user-0000042"), SLUGS distinct movies ("movie-00042")
+-- POOL   requests pre-built in init(): request() only picks the next one, so wrk spends its CPU
+--        on the socket, not on string building (the requests cycle through the pool)
+-- SEED   random seed: users, slugs and positions are random, so events spread over shards/pairs
+-- RATE   0: as fast as the server answers. >0: target requests/s for the whole run; wrk has no
+--        rate limit, so each connection waits about CONNECTIONS/RATE s between its requests
+--        (delay(), whole milliseconds, dithered so the mean is right). The achieved rate is
+--        what wrk reports, not this target.
+--
+-- init() prints "WRK_INIT" when the pool is built; done() prints one line "WRK_JSON {...}" with the
+-- counts and the latency distribution (us). Both flush, so the bench sees them as they happen.
+
+local pool = {}
+local size = 0
+local i = 0
+
+function init(args)
+  local mode = args[1] or "single"
+  local batch = tonumber(args[2] or "100")
+  local users = tonumber(args[3] or "100000")
+  local slugs = tonumber(args[4] or "1000")
+  local poolSize = tonumber(args[5] or "4096")
+  local seed = tonumber(args[6] or "1")
+  local rate = tonumber(args[7] or "0")
+  local connections = tonumber(args[8] or "64")
+  math.randomseed(seed)
+  local headers = { ["Content-Type"] = "application/json" }
+  local function event()
+    return string.format('{"user":"user-%07d","slug":"movie-%05d","at":%d}',
+      math.random(0, users - 1), math.random(0, slugs - 1), math.random(0, 7200))
+  end
+  for k = 1, poolSize do
+    local body
+    if mode == "single" then
+      body = event()
+    else
+      local parts = {}
+      for j = 1, batch do parts[j] = event() end
+      body = "[" .. table.concat(parts, ",") .. "]"
+    end
+    pool[k] = wrk.format("POST", nil, headers, body)
+  end
+  size = poolSize
+  -- Start each thread at a different place in the pool.
+  i = math.random(0, size - 1)
+  if rate > 0 then
+    local gap = connections * 1000 / rate -- ms between two requests of one connection
+    local whole = math.floor(gap)
+    local frac = gap - whole
+    delay = function()
+      if math.random() < frac then return whole + 1 end
+      return whole
+    end
+  end
+  -- Tells the bench that set-up is over (it reads wrk's CPU from here on).
+  io.write("WRK_INIT\n")
+  io.stdout:flush()
+end
+
+function request()
+  i = i % size + 1
+  return pool[i]
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.mean, latency.max,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
+  io.stdout:flush()
+end

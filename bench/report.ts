@@ -1,0 +1,220 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ProfileSummary } from './cpuprofile.js';
+import type { Stat } from './stats.js';
+import type { Results, WrkSeries } from './types.js';
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const dec = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const pct = (r: number): string => (Number.isFinite(r) ? `${(100 * r).toFixed(0)}%` : '–');
+
+const spread = (s: Stat, f: (n: number) => string): string => `${f(s.min)} – ${f(s.max)}`;
+
+/** "met" or "missed by X" for a figure that must be >= or <= a target. */
+function verdict(value: number, target: number, higherIsBetter: boolean, unit = ''): string {
+  if (!Number.isFinite(value)) return 'not measured';
+  const ok = higherIsBetter ? value >= target : value <= target;
+  if (ok) return '**met**';
+  const by = higherIsBetter ? (target - value) / target : (value - target) / target;
+  return `**missed** by ${(100 * by).toFixed(0)}%${unit ? ` (${unit})` : ''}`;
+}
+
+interface Row {
+  name: string;
+  figure: string;
+  median: string;
+  range: string;
+  ceiling: string;
+  target: string;
+  status: string;
+}
+
+const header = ['benchmark', 'figure', 'median', 'min – max', 'vs ceiling', 'target', 'status'];
+
+function table(rows: Row[]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(['---', '---', '---:', '---:', '---:', '---', '---']), ...rows.map((r) => line([r.name, r.figure, r.median, r.range, r.ceiling, r.target, r.status]))].join('\n');
+}
+
+function cpuLine(name: string, s: WrkSeries | undefined): string | null {
+  if (!s) return null;
+  const procs = Object.entries(s.procCores)
+    .map(([k, v]) => `${k} ${dec(v)}`)
+    .join(', ');
+  return `| ${name} | ${dec(s.wrkCores.median)} (${spread(s.wrkCores, (n) => dec(n))}) | ${procs} | ${dec(s.otherCores.median)} (${spread(s.otherCores, (n) => dec(n))}) | ${int(s.errors)} |`;
+}
+
+/** The generated part of BENCHMARKS.md: machine, settings and every figure with its verdict. */
+export function resultsMarkdown(r: Results): string {
+  const m = r.meta.machine;
+  const s = r.meta.settings;
+  const rows: Row[] = [];
+  const cs = r.ceiling?.single.requestsPerS;
+  const cb = r.ceiling?.batch.eventsPerS;
+  const ratio = (v: number, c: Stat | undefined): string => (c ? pct(v / c.median) : '–');
+  const none = { ceiling: '', target: '', status: '' };
+
+  if (r.ceiling) {
+    rows.push({ name: 'ceiling', figure: 'single-event requests/s', median: int(r.ceiling.single.requestsPerS.median), range: spread(r.ceiling.single.requestsPerS, int), ceiling: '100%', target: '', status: '' });
+    rows.push({ name: 'ceiling', figure: `events/s in ${s.batch}-event arrays`, median: int(r.ceiling.batch.eventsPerS.median), range: spread(r.ceiling.batch.eventsPerS, int), ceiling: '100%', target: '', status: '' });
+  }
+  if (r.ingestSingle) {
+    const v = r.ingestSingle;
+    const rt = cs ? v.eventsPerS.median / cs.median : NaN;
+    rows.push({ name: 'ingest-single', figure: 'events/s (= requests/s)', median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: pct(rt), target: '≥ 50% of ceiling', status: verdict(rt, 0.5, true) });
+    rows.push({ name: 'ingest-single', figure: 'ack latency p50 ms', median: dec(v.p50Ms.median), range: spread(v.p50Ms, (n) => dec(n)), ...none });
+    rows.push({ name: 'ingest-single', figure: 'ack latency p99 ms', median: dec(v.p99Ms.median), range: spread(v.p99Ms, (n) => dec(n)), ...none });
+    rows.push({ name: 'ingest-single', figure: 'ack latency p99.9 ms', median: dec(v.p999Ms.median), range: spread(v.p999Ms, (n) => dec(n)), ...none });
+  }
+  if (r.ingestBatch) {
+    const v = r.ingestBatch;
+    rows.push({ name: 'ingest-batch', figure: `events/s, ${s.batch}-event arrays`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '≥ 600,000', status: verdict(v.eventsPerS.median, 600_000, true) });
+    rows.push({ name: 'ingest-batch', figure: 'ack latency p50 / p99 ms', median: `${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: `p99 ${spread(v.p99Ms, (n) => dec(n))}`, ...none });
+  }
+  if (r.query) {
+    const q = r.query;
+    rows.push({
+      name: 'query-under-load',
+      figure: 'ingest-single load (requests/s)',
+      median: int(q.ingest.requestsPerS.median),
+      range: spread(q.ingest.requestsPerS, int),
+      ceiling: cs ? pct(q.ingest.requestsPerS.median / cs.median) : '–',
+      target: `half of max: ${int(q.targetRps)}`,
+      status: `ingest p99 ${dec(q.ingest.p99Ms.median)} ms`,
+    });
+    for (const [kind, label, target] of [
+      ['user', 'GET user watch-time', 2],
+      ['pair', 'GET pair', 2],
+      ['movie', 'GET movie watch-time', 2],
+      ['top10', `GET top-10 (${int(q.preload.movies)} movies)`, 5],
+    ] as const) {
+      const k = q.kinds[kind];
+      if (!k) continue;
+      rows.push({
+        name: 'query-under-load',
+        figure: `${label} p50 / p99 ms`,
+        median: `${dec(k.p50Ms.median)} / ${dec(k.p99Ms.median)}`,
+        range: `p99 ${spread(k.p99Ms, (n) => dec(n))}`,
+        ceiling: '',
+        target: `p99 ≤ ${target} ms`,
+        status: verdict(k.p99Ms.median, target, false) + (k.errors ? ` (${k.errors} non-200)` : ''),
+      });
+    }
+  }
+  if (r.memory) {
+    const mm = r.memory;
+    const n = int(mm.pairs);
+    rows.push({ name: 'memory', figure: `shard RSS, empty (all shards)`, median: `${int(mm.emptyRssBytes.median / 2 ** 20)} MB`, range: spread(mm.emptyRssBytes, (b) => int(b / 2 ** 20)), ...none });
+    rows.push({ name: 'memory', figure: `shard RSS at ${n} pairs`, median: `${int(mm.rssAtPairsBytes.median / 2 ** 20)} MB`, range: spread(mm.rssAtPairsBytes, (b) => int(b / 2 ** 20)), ...none });
+    rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: RSS / pairs`, median: int(mm.bytesPerPair.median), range: spread(mm.bytesPerPair, int), ceiling: '', target: '≤ 120 B', status: verdict(mm.bytesPerPair.median, 120, false) });
+    rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: (RSS − empty RSS) / pairs`, median: int(mm.addedBytesPerPair.median), range: spread(mm.addedBytesPerPair, int), ceiling: '', target: '≤ 120 B', status: verdict(mm.addedBytesPerPair.median, 120, false) });
+    rows.push({ name: 'memory', figure: `bytes/pair after ${int(mm.events)} more events: RSS / pairs, added`, median: `${int(mm.bytesPerPairAfterEvents.median)}, ${int(mm.addedBytesPerPairAfterEvents.median)}`, range: `added ${spread(mm.addedBytesPerPairAfterEvents, int)}`, ...none });
+  }
+  if (r.recovery) {
+    const rc = r.recovery;
+    rows.push({ name: 'recovery', figure: 'start → /readyz, empty DATA_DIR (pm2 + Node start-up)', median: `${int(rc.emptyReadyMs.median)} ms`, range: spread(rc.emptyReadyMs, int), ...none });
+    for (const c of Object.values(rc.cases)) {
+      const what = `${int(c.events)} logged events, ${c.snapshot ? 'snapshot of all of them' : 'no snapshot'}`;
+      const target = c.snapshot ? 'ready ≤ 2,000 ms' : '';
+      rows.push({
+        name: 'recovery',
+        figure: `start → /readyz ms, ${what}`,
+        median: int(c.readyMs.median),
+        range: spread(c.readyMs, int),
+        ceiling: '',
+        target,
+        status: c.snapshot ? verdict(c.readyMs.median, 2000, false) : '',
+      });
+      if (!c.snapshot) {
+        rows.push({
+          name: 'recovery',
+          figure: `replay events/s, ${int(c.events)} events (slowest shard's own time ${int(c.shardRecoveryMs.median)} ms)`,
+          median: int(c.replayEventsPerS.median),
+          range: spread(c.replayEventsPerS, int),
+          ceiling: '',
+          target: '≥ 1,000,000',
+          status: verdict(c.replayEventsPerS.median, 1_000_000, true),
+        });
+      } else {
+        rows.push({
+          name: 'recovery',
+          figure: `shards' own recovery ms; shard RSS after it`,
+          median: `${int(c.shardRecoveryMs.median)}; ${c.rssBytes ? int(c.rssBytes.median / 2 ** 20) : '–'} MB`,
+          range: spread(c.shardRecoveryMs, int),
+          ...none,
+        });
+      }
+    }
+  }
+  if (r.scaling) {
+    for (const [shards, v] of Object.entries(r.scaling)) {
+      rows.push({ name: 'scaling', figure: `ingest-batch events/s, SHARDS=${shards}`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '', status: '' });
+    }
+  }
+
+  const cpu = [
+    '| wrk run | wrk CPU, cores (min – max) | server processes, cores (median) | other processes on the machine, cores (min – max) | errors (socket + non-2xx) |',
+    '|---|---:|---|---:|---:|',
+    cpuLine('ceiling, single', r.ceiling?.single),
+    cpuLine('ceiling, batch', r.ceiling?.batch),
+    cpuLine('ingest-single', r.ingestSingle),
+    cpuLine('ingest-batch', r.ingestBatch),
+    cpuLine('ingest-single at half rate (query-under-load)', r.query?.ingest),
+    ...Object.entries(r.scaling ?? {}).map(([k, v]) => cpuLine(`ingest-batch, SHARDS=${k}`, v)),
+  ].filter((x): x is string => x !== null);
+
+  return [
+    `Run of **${r.meta.date.slice(0, 10)}** (${r.meta.date}) · ${r.meta.mode} suite in ${int(r.meta.elapsedS)} s · **${m.cores} cores** (${m.cpuModel}) · **${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM** · **Node ${m.node}** · wrk ${m.wrk} · Linux ${m.kernel} · temp DATA_DIR on ${r.meta.tmpFilesystem} · SHARDS=${r.meta.shards} unless stated · git \`${r.meta.git}\``,
+    '',
+    `Each figure is the median of ${s.runs} runs, with the min – max of those runs. wrk: \`-t1 -c${s.connections}\`, ${s.seconds} s per run after a ${s.warmupSeconds} s warm-up, ceiling and service runs alternating with the same request pools.`,
+    '',
+    table(rows),
+    '',
+    'Load tool and server CPU during the wrk runs (1.00 = one core busy; the machine has ' + m.cores + '):',
+    '',
+    ...cpu,
+    '',
+  ].join('\n');
+}
+
+/** The --profile summary: top self time of the front and of shard 0 under each ingest mode. */
+export function profileMarkdown(runs: { mode: string; rps: number; eventsPerS: number; front: ProfileSummary; shard: ProfileSummary }[], date: string, rows = 12): string {
+  const out: string[] = [`Profiled ${date.slice(0, 10)} with \`npm run bench -- --profile\` (\`--cpu-prof\`, 10 s of wrk after a 2 s warm-up; self time, % of the process's busy time).`, ''];
+  for (const r of runs) {
+    out.push(`**${r.mode} ingest** under the profiler: ${int(r.eventsPerS)} events/s (${int(r.rps)} requests/s).`, '');
+    for (const [who, s] of [
+      ['front', r.front],
+      ['shard 0', r.shard],
+    ] as const) {
+      out.push(
+        `<details><summary>${who}, ${r.mode}: busy ${(s.busyMs / 1000).toFixed(1)} s of ${(s.totalMs / 1000).toFixed(1)} s; top: ${s.functions
+          .slice(0, 3)
+          .map((f) => `${f.name.split(' ')[0]} ${f.pct.toFixed(0)}%`)
+          .join(', ')}</summary>`,
+        '',
+        '| self % | function (file:line) |',
+        '|---:|---|',
+        ...s.functions.slice(0, rows).map((e) => `| ${e.pct.toFixed(1)} | \`${e.name.replace(/\|/g, '\\|')}\` |`),
+        '',
+        '| self % | module |',
+        '|---:|---|',
+        ...s.modules.slice(0, 8).map((e) => `| ${e.pct.toFixed(1)} | \`${e.name}\` |`),
+        '',
+        '</details>',
+        '',
+      );
+    }
+  }
+  return out.join('\n');
+}
+
+/** Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` (appends the pair if absent). */
+export function updateSection(file: string, name: string, content: string): void {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const block = `${start}\n${content.trimEnd()}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, next);
+}

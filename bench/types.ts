@@ -1,0 +1,109 @@
+import type { MachineInfo, Rss } from './proc.js';
+import type { QueryClientResult } from './query-client.js';
+import type { Recovery } from './service.js';
+import type { Stat } from './stats.js';
+import type { WrkResult } from './wrk.js';
+
+/** What the suite runs; FULL and SMOKE in scripts/bench.ts. */
+export interface Settings {
+  runs: number;
+  /** seconds of each measured wrk run, and of the warm-up before a series */
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  batch: number;
+  /** Lua request pools: users/slugs drawn at random, `pool` requests pre-built */
+  single: { users: number; slugs: number; pool: number };
+  batched: { users: number; slugs: number; pool: number };
+  query: { users: number; perUser: number; movies: number; seconds: number; ratePerKind: number };
+  memory: { pairs: number; events: number; perUser: number; movies: number };
+  recovery: { pairs: number; perUser: number; movies: number; events: number[] };
+  scaling: number[];
+}
+
+/** One wrk run. */
+export interface WrkFigure {
+  /** events acknowledged 2xx per second */
+  eventsPerS: number;
+  requestsPerS: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number };
+  errors: WrkResult['errors'];
+  wrkCores: number;
+  procCores: Record<string, number>;
+  /** whole machine's busy cores; minus wrk and the watched processes, that is interference */
+  machineCores: number;
+}
+
+/** The runs of one figure. */
+export interface WrkSeries {
+  runs: WrkFigure[];
+  eventsPerS: Stat;
+  requestsPerS: Stat;
+  p50Ms: Stat;
+  p99Ms: Stat;
+  p999Ms: Stat;
+  wrkCores: Stat;
+  /** CPU cores per watched process (median over runs) */
+  procCores: Record<string, number>;
+  /** busy cores of the whole machine not used by wrk or the watched processes (median over runs) */
+  otherCores: Stat;
+  errors: number;
+}
+
+export interface RecoveryCase {
+  events: number;
+  snapshot: boolean;
+  readyMs: Stat;
+  /** the slowest shard's own "recovered ... in N ms" */
+  shardRecoveryMs: Stat;
+  replayEventsPerS: Stat;
+  runs: { readyMs: number; shards: Recovery[] }[];
+  /** shard RSS right after recovering from the snapshot */
+  rssBytes?: Stat;
+}
+
+/** bench/results.json */
+export interface Results {
+  meta: {
+    date: string;
+    mode: 'full' | 'smoke';
+    elapsedS: number;
+    machine: MachineInfo;
+    tmpFilesystem: string;
+    git: string;
+    settings: Settings;
+    shards: number;
+  };
+  ceiling?: { single: WrkSeries; batch: WrkSeries };
+  ingestSingle?: WrkSeries;
+  ingestBatch?: WrkSeries;
+  query?: {
+    /** requests/s asked of the throttled wrk: half of ingest-single's median */
+    targetRps: number;
+    ingest: WrkSeries;
+    preload: { pairs: number; users: number; movies: number };
+    runs: QueryClientResult[];
+    kinds: Record<string, { p50Ms: Stat; p99Ms: Stat; requests: number; errors: number }>;
+  };
+  scaling?: Record<string, WrkSeries>;
+  memory?: {
+    pairs: number;
+    events: number;
+    runs: { empty: Rss; atPairs: Rss; afterEvents: Rss; front: Rss; loadEventsPerS: number }[];
+    emptyRssBytes: Stat;
+    rssAtPairsBytes: Stat;
+    /** shard RSS at `pairs` pairs / pairs */
+    bytesPerPair: Stat;
+    /** (shard RSS at `pairs` pairs - shard RSS when empty) / pairs */
+    addedBytesPerPair: Stat;
+    anonAddedBytesPerPair: Stat;
+    rssAfterEventsBytes: Stat;
+    bytesPerPairAfterEvents: Stat;
+    addedBytesPerPairAfterEvents: Stat;
+  };
+  recovery?: {
+    /** start-to-ready on an empty DATA_DIR: pm2 and Node start-up, no data */
+    emptyReadyMs: Stat;
+    cases: Record<string, RecoveryCase>;
+  };
+}

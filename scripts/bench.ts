@@ -1,0 +1,492 @@
+/**
+ * `npm run bench`: the benchmark suite of BENCHMARKS.md (issue 6). Builds nothing and installs
+ * nothing (npm run bench builds first); needs wrk (`apt-get install wrk`).
+ *
+ *   npm run bench                      full suite (~10 min): bench/results.json + BENCHMARKS.md
+ *   npm run bench -- --smoke           every section, tiny and once (seconds); results in bench/out/smoke
+ *   npm run bench -- --only=ingest,query   some sections (ingest, query, scaling, memory, recovery)
+ *   npm run bench -- --profile         front and shard under --cpu-prof, single and batch ingest
+ *   --out=DIR                          where results.json goes (and no BENCHMARKS.md update)
+ *
+ * All load goes to 127.0.0.1, every run is bounded in time, every service gets its own temp
+ * DATA_DIR and PM2_HOME and a free port, and only processes started here are ever killed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { summarizeFile, type ProfileSummary } from '../bench/cpuprofile.js';
+import { eventJson, load, pairNames } from '../bench/load.js';
+import { filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
+import type { QueryClientConfig, QueryClientResult } from '../bench/query-client.js';
+import { profileMarkdown, resultsMarkdown, updateSection } from '../bench/report.js';
+import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
+import { stat, type Stat } from '../bench/stats.js';
+import type { Results, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
+import { findWrk, runWrk, wrkVersion, type WrkResult } from '../bench/wrk.js';
+import { defaultShards } from '../src/config.js';
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+const FULL: Settings = {
+  runs: 3,
+  seconds: 8,
+  warmupSeconds: 2,
+  connections: 64,
+  batch: 100,
+  single: { users: 100_000, slugs: 1_000, pool: 8192 },
+  batched: { users: 100_000, slugs: 1_000, pool: 512 },
+  query: { users: 30_000, perUser: 10, movies: 100_000, seconds: 8, ratePerKind: 100 },
+  memory: { pairs: 1_000_000, events: 10_000_000, perUser: 10, movies: 10_000 },
+  recovery: { pairs: 1_000_000, perUser: 10, movies: 10_000, events: [1_000_000, 5_000_000] },
+  scaling: [1, 2, 4],
+};
+
+const SMOKE: Settings = {
+  runs: 1,
+  seconds: 1,
+  warmupSeconds: 0,
+  connections: 16,
+  batch: 100,
+  single: { users: 1_000, slugs: 100, pool: 256 },
+  batched: { users: 1_000, slugs: 100, pool: 16 },
+  query: { users: 200, perUser: 5, movies: 1_000, seconds: 1, ratePerKind: 20 },
+  memory: { pairs: 10_000, events: 20_000, perUser: 10, movies: 1_000 },
+  recovery: { pairs: 10_000, perUser: 10, movies: 1_000, events: [10_000, 20_000] },
+  scaling: [1, 2],
+};
+
+const SECTIONS = ['ingest', 'query', 'scaling', 'memory', 'recovery'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const LUA = join(ROOT, 'bench/ingest.lua');
+const SHARDS = defaultShards();
+/** No snapshot at all while a recovery dataset is written (SNAPSHOT_EVERY_MS stays below 2^31). */
+const NO_SNAPSHOTS = { SNAPSHOT_EVERY_EVENTS: String(1e12), SNAPSHOT_EVERY_MS: String(2_000_000_000) };
+
+const say = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function figure(r: WrkResult, eventsPerRequest: number): WrkFigure {
+  const ms = (us: number): number => us / 1000;
+  return {
+    eventsPerS: (r.ok * eventsPerRequest) / r.durationS,
+    requestsPerS: r.rps,
+    latencyMs: { p50: ms(r.latencyUs.p50), p90: ms(r.latencyUs.p90), p99: ms(r.latencyUs.p99), p999: ms(r.latencyUs.p999), max: ms(r.latencyUs.max) },
+    errors: r.errors,
+    wrkCores: r.wrkCores,
+    procCores: r.procCores,
+    machineCores: r.machineCores,
+  };
+}
+
+function series(runs: WrkFigure[]): WrkSeries {
+  const procCores: Record<string, number> = {};
+  for (const k of Object.keys(runs[0]?.procCores ?? {})) procCores[k] = stat(runs.map((r) => r.procCores[k] ?? NaN)).median;
+  const e = (f: WrkFigure): number => f.errors.connect + f.errors.read + f.errors.write + f.errors.status + f.errors.timeout;
+  return {
+    runs,
+    eventsPerS: stat(runs.map((r) => r.eventsPerS)),
+    requestsPerS: stat(runs.map((r) => r.requestsPerS)),
+    p50Ms: stat(runs.map((r) => r.latencyMs.p50)),
+    p99Ms: stat(runs.map((r) => r.latencyMs.p99)),
+    p999Ms: stat(runs.map((r) => r.latencyMs.p999)),
+    wrkCores: stat(runs.map((r) => r.wrkCores)),
+    procCores,
+    otherCores: stat(runs.map((r) => r.machineCores - r.wrkCores - Object.values(r.procCores).reduce((a, b) => a + b, 0))),
+    errors: runs.reduce((a, r) => a + e(r), 0),
+  };
+}
+
+interface Target {
+  url: string;
+  watch: Record<string, number>;
+}
+
+function ingestArgs(s: Settings, mode: 'single' | 'batch', seed: number, rate = 0): (string | number)[] {
+  const p = mode === 'single' ? s.single : s.batched;
+  return [mode, mode === 'single' ? 1 : s.batch, p.users, p.slugs, p.pool, seed, Math.round(rate), s.connections];
+}
+
+async function wrkRun(wrk: string, s: Settings, target: Target, mode: 'single' | 'batch', seed: number, seconds = s.seconds, rate = 0): Promise<WrkFigure> {
+  const r = await runWrk({ wrk, url: `${target.url}/events`, script: LUA, seconds, connections: s.connections, args: ingestArgs(s, mode, seed, rate), watch: target.watch });
+  return figure(r, mode === 'single' ? 1 : s.batch);
+}
+
+async function startCeiling(): Promise<{ child: ChildProcess; target: Target; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/ceiling.js')], {
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening')) ok();
+    });
+    child.once('exit', (code) => fail(new Error(`ceiling server exited ${code}`)));
+  });
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  return {
+    child,
+    target: { url: `http://127.0.0.1:${port}`, watch: { ceiling: child.pid! } },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function serviceTarget(svc: BenchService): Promise<Target> {
+  const [front] = await svc.pids('wt-front');
+  const shards = await svc.pids('wt-shard');
+  const watch: Record<string, number> = { front: front! };
+  shards.forEach((pid, k) => (watch[`shard${k}`] = pid));
+  return { url: svc.url, watch };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+/** ceiling, ingest-single, ingest-batch: ceiling and service runs alternate, same seeds. */
+async function ingestSection(wrk: string, s: Settings, out: Results): Promise<void> {
+  const ceiling = await startCeiling();
+  const svc = await BenchService.start({ shards: SHARDS });
+  try {
+    const service = await serviceTarget(svc);
+    for (const mode of ['single', 'batch'] as const) {
+      if (s.warmupSeconds > 0) {
+        await wrkRun(wrk, s, ceiling.target, mode, 99, s.warmupSeconds);
+        await wrkRun(wrk, s, service, mode, 99, s.warmupSeconds);
+      }
+      const c: WrkFigure[] = [];
+      const v: WrkFigure[] = [];
+      for (let i = 0; i < s.runs; i++) {
+        c.push(await wrkRun(wrk, s, ceiling.target, mode, i + 1));
+        v.push(await wrkRun(wrk, s, service, mode, i + 1));
+        say(`${mode} run ${i + 1}: ceiling ${fmt(c[i]!.eventsPerS)} events/s, service ${fmt(v[i]!.eventsPerS)} events/s (p99 ${v[i]!.latencyMs.p99.toFixed(2)} ms)`);
+      }
+      out.ceiling ??= { single: series([]), batch: series([]) };
+      out.ceiling[mode] = series(c);
+      if (mode === 'single') out.ingestSingle = series(v);
+      else out.ingestBatch = series(v);
+    }
+  } finally {
+    await ceiling.stop();
+    await svc.stop();
+    svc.cleanup();
+  }
+}
+
+/** Reads, then ingest-single throttled to half its maximum while a Node client times GETs. */
+async function querySection(wrk: string, s: Settings, out: Results): Promise<void> {
+  const q = s.query;
+  const svc = await BenchService.start({ shards: SHARDS });
+  try {
+    const target = await serviceTarget(svc);
+    const pairs = q.users * q.perUser;
+    const pre = await load(svc.port, pairs, (i) => eventJson(...pairNames(i, q.perUser, q.movies), 0));
+    say(`query: preloaded ${fmt(pairs)} pairs (${fmt(q.users)} users, ${fmt(q.movies)} movies) at ${fmt(pre.eventsPerS)} events/s`);
+    let max = out.ingestSingle?.requestsPerS.median;
+    if (max === undefined || !Number.isFinite(max)) {
+      max = (await wrkRun(wrk, s, target, 'single', 98, Math.max(1, Math.min(3, s.seconds)))).requestsPerS;
+      say(`query: ingest-single maximum measured here: ${fmt(max)} requests/s`);
+    }
+    const rate = max / 2;
+    const ingest: WrkFigure[] = [];
+    const runs: QueryClientResult[] = [];
+    for (let i = 0; i < s.runs; i++) {
+      const config: QueryClientConfig = { port: svc.port, seconds: q.seconds, ratePerKind: q.ratePerKind, users: q.users, perUser: q.perUser, movies: q.movies };
+      // wrk starts first and ends last: every query is timed under load.
+      const load = wrkRun(wrk, s, target, 'single', 10 + i, q.seconds + 2, rate);
+      await sleep(1000);
+      const queries = runQueryClient(config);
+      const [f, r] = await Promise.all([load, queries]);
+      ingest.push(f);
+      runs.push(r);
+      say(
+        `query run ${i + 1}: ingest ${fmt(f.requestsPerS)} req/s (target ${fmt(rate)}); p99 user ${r.user.p99Ms.toFixed(2)} pair ${r.pair.p99Ms.toFixed(2)} movie ${r.movie.p99Ms.toFixed(2)} top10 ${r.top10.p99Ms.toFixed(2)} ms`,
+      );
+    }
+    const kinds: NonNullable<Results['query']>['kinds'] = {};
+    for (const k of ['user', 'pair', 'movie', 'top10'] as const) {
+      kinds[k] = {
+        p50Ms: stat(runs.map((r) => r[k].p50Ms)),
+        p99Ms: stat(runs.map((r) => r[k].p99Ms)),
+        requests: runs.reduce((a, r) => a + r[k].requests, 0),
+        errors: runs.reduce((a, r) => a + r[k].errors, 0),
+      };
+    }
+    out.query = { targetRps: rate, ingest: series(ingest), preload: { pairs, users: q.users, movies: q.movies }, runs, kinds };
+  } finally {
+    await svc.stop();
+    svc.cleanup();
+  }
+}
+
+function runQueryClient(config: QueryClientConfig): Promise<QueryClientResult> {
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/bench/query-client.js'), JSON.stringify(config)], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), (config.seconds + 60) * 1000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const m = /QUERY_JSON (\{.*\})/.exec(text);
+      if (code !== 0 || !m) fail(new Error(`query client exited ${code}: ${text}`));
+      else ok(JSON.parse(m[1]!) as QueryClientResult);
+    });
+  });
+}
+
+/** ingest-batch on a fresh service with SHARDS = 1, 2, 4. */
+async function scalingSection(wrk: string, s: Settings, out: Results): Promise<void> {
+  out.scaling = {};
+  for (const shards of s.scaling) {
+    const svc = await BenchService.start({ shards });
+    try {
+      const target = await serviceTarget(svc);
+      if (s.warmupSeconds > 0) await wrkRun(wrk, s, target, 'batch', 99, s.warmupSeconds);
+      const runs: WrkFigure[] = [];
+      for (let i = 0; i < s.runs; i++) runs.push(await wrkRun(wrk, s, target, 'batch', i + 1));
+      out.scaling[String(shards)] = series(runs);
+      say(`scaling SHARDS=${shards}: ${fmt(out.scaling[String(shards)]!.eventsPerS.median)} events/s`);
+    } finally {
+      await svc.stop();
+      svc.cleanup();
+    }
+  }
+}
+
+/** Shard RSS with 1M pairs loaded, then after 10M more events on the same pairs. */
+async function memorySection(s: Settings, out: Results): Promise<void> {
+  const m = s.memory;
+  const event = (i: number): string => eventJson(...pairNames(i % m.pairs, m.perUser, m.movies), Math.floor(i / m.pairs) * 10);
+  const runs: NonNullable<Results['memory']>['runs'] = [];
+  for (let r = 0; r < s.runs; r++) {
+    const svc = await BenchService.start({ shards: SHARDS });
+    try {
+      const shards = await svc.pids('wt-shard');
+      const [front] = await svc.pids('wt-front');
+      await sleep(500);
+      const empty = sumRss(shards);
+      await load(svc.port, m.pairs, event);
+      await sleep(2000);
+      const atPairs = sumRss(shards);
+      const l = await load(svc.port, m.events, (i) => event(m.pairs + i));
+      await sleep(2000);
+      const afterEvents = sumRss(shards);
+      runs.push({ empty, atPairs, afterEvents, front: rssOf(front!), loadEventsPerS: l.eventsPerS });
+      say(`memory run ${r + 1}: shards ${mb(empty.rss)} empty, ${mb(atPairs.rss)} at ${fmt(m.pairs)} pairs, ${mb(afterEvents.rss)} after ${fmt(m.events)} more events (loaded at ${fmt(l.eventsPerS)} events/s)`);
+    } finally {
+      await svc.stop();
+      svc.cleanup();
+    }
+  }
+  const per = (f: (r: (typeof runs)[number]) => number): Stat => stat(runs.map(f));
+  out.memory = {
+    pairs: m.pairs,
+    events: m.events,
+    runs,
+    emptyRssBytes: per((r) => r.empty.rss),
+    rssAtPairsBytes: per((r) => r.atPairs.rss),
+    bytesPerPair: per((r) => r.atPairs.rss / m.pairs),
+    addedBytesPerPair: per((r) => (r.atPairs.rss - r.empty.rss) / m.pairs),
+    anonAddedBytesPerPair: per((r) => (r.atPairs.anon - r.empty.anon) / m.pairs),
+    rssAfterEventsBytes: per((r) => r.afterEvents.rss),
+    bytesPerPairAfterEvents: per((r) => r.afterEvents.rss / m.pairs),
+    addedBytesPerPairAfterEvents: per((r) => (r.afterEvents.rss - r.empty.rss) / m.pairs),
+  };
+}
+
+/**
+ * Start-to-/readyz with N logged events, first with no snapshot at all (the data was written with
+ * snapshots off and every restart ends in SIGKILL of every process), then after a graceful stop
+ * has taken a snapshot covering the whole log.
+ */
+async function recoverySection(s: Settings, out: Results): Promise<void> {
+  const rc = s.recovery;
+  const cases: NonNullable<Results['recovery']>['cases'] = {};
+  const emptyReady: number[] = [];
+  for (const total of rc.events) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wt-bench-recovery-'));
+    try {
+      const first = await BenchService.start({ shards: SHARDS, dataDir, env: NO_SNAPSHOTS });
+      emptyReady.push(first.readyMs);
+      const l = await load(first.port, total, (i) => eventJson(...pairNames(i % rc.pairs, rc.perUser, rc.movies), Math.floor(i / rc.pairs) * 10));
+      say(`recovery: wrote ${fmt(total)} events at ${fmt(l.eventsPerS)} events/s`);
+      await first.crash();
+      first.cleanup(true);
+      for (const snapshot of [false, true]) {
+        const runs: { readyMs: number; shards: Recovery[] }[] = [];
+        const rss: number[] = [];
+        for (let i = 0; i < s.runs; i++) {
+          const svc = await BenchService.start({ shards: SHARDS, dataDir, env: NO_SNAPSHOTS });
+          const shards = svc.recoveries();
+          runs.push({ readyMs: svc.readyMs, shards });
+          if (snapshot) rss.push(sumRss(await svc.pids('wt-shard')).rss);
+          const from = new Set(shards.map((x) => x.from.startsWith('snapshot') === snapshot));
+          if (from.has(false) || shards.length !== SHARDS) throw new Error(`recovery: expected ${snapshot ? 'a snapshot' : 'no snapshot'} on every shard, got ${JSON.stringify(shards)}`);
+          // The last start without a snapshot ends gracefully: its shutdown snapshot is the one the next case starts from.
+          if (!snapshot && i === s.runs - 1) await svc.stop();
+          else await svc.crash();
+          svc.cleanup(true);
+        }
+        const name = `${total}-${snapshot ? 'snapshot' : 'log'}`;
+        cases[name] = {
+          events: total,
+          snapshot,
+          readyMs: stat(runs.map((r) => r.readyMs)),
+          shardRecoveryMs: stat(runs.map((r) => Math.max(...r.shards.map((x) => x.ms)))),
+          replayEventsPerS: stat(runs.map((r) => r.shards.reduce((a, x) => a + x.events, 0) / (Math.max(...r.shards.map((x) => x.ms)) / 1000))),
+          runs,
+          ...(snapshot ? { rssBytes: stat(rss) } : {}),
+        };
+        say(`recovery ${name}: ready in ${cases[name]!.readyMs.median.toFixed(0)} ms (shards recovered in ${cases[name]!.shardRecoveryMs.median} ms)`);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  out.recovery = { emptyReadyMs: stat(emptyReady), cases };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile mode
+
+async function profile(wrk: string, s: Settings): Promise<void> {
+  const base = join(ROOT, 'bench/out/profile');
+  rmSync(base, { recursive: true, force: true });
+  const summaries: { mode: string; rps: number; eventsPerS: number; front: ProfileSummary; shard: ProfileSummary }[] = [];
+  for (const mode of ['single', 'batch'] as const) {
+    const dir = join(base, mode);
+    mkdirSync(dir, { recursive: true });
+    const svc = await BenchService.start({ shards: SHARDS, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } });
+    let f: WrkFigure;
+    let front: number;
+    let shard0: number;
+    try {
+      const target = await serviceTarget(svc);
+      front = target.watch.front!;
+      shard0 = target.watch.shard0!;
+      await wrkRun(wrk, s, target, mode, 99, 2);
+      f = await wrkRun(wrk, s, target, mode, 1, 10);
+    } finally {
+      await svc.stop();
+      svc.cleanup();
+    }
+    const file = (pid: number): string => {
+      const name = readdirSync(dir).find((n) => n.includes(`.${pid}.`) && n.endsWith('.cpuprofile'));
+      if (!name) throw new Error(`no .cpuprofile for pid ${pid} in ${dir}`);
+      return join(dir, name);
+    };
+    summaries.push({ mode, rps: f.requestsPerS, eventsPerS: f.eventsPerS, front: summarizeFile(file(front)), shard: summarizeFile(file(shard0)) });
+    say(`profile ${mode}: ${fmt(f.eventsPerS)} events/s under --cpu-prof; profiles in ${dir}`);
+  }
+  const md = profileMarkdown(summaries, new Date().toISOString());
+  writeFileSync(join(base, 'summary.md'), md);
+  console.log(md);
+  updateSection(join(ROOT, 'BENCHMARKS.md'), 'profile', md);
+  say(`profile summary written to bench/out/profile/summary.md and BENCHMARKS.md`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
+const mb = (b: number): string => `${(b / 1024 ** 2).toFixed(0)} MB`;
+
+function gitDescribe(): Promise<string> {
+  return new Promise((ok) => {
+    const p = spawn('git', ['describe', '--always', '--dirty'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    p.on('exit', () => ok(text.trim() || 'unknown'));
+    p.on('error', () => ok('unknown'));
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const flag = (name: string): string | undefined => {
+    for (const a of args) {
+      if (a === `--${name}`) return '';
+      if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+    }
+    return undefined;
+  };
+  const smoke = flag('smoke') !== undefined;
+  const s = smoke ? SMOKE : FULL;
+  const wrk = findWrk();
+  if (!wrk) {
+    console.error('wrk is not installed; the bench needs it as its load tool. Install it with: sudo apt-get install wrk');
+    process.exit(2);
+  }
+  if (!existsSync(join(ROOT, 'dist/bench/ceiling.js')) || !existsSync(join(ROOT, 'dist/src/front/main.js'))) {
+    console.error('dist/ is missing: run `npm run build` first (npm run bench does).');
+    process.exit(2);
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      killEverything();
+      process.exit(130);
+    });
+  }
+  process.on('exit', killEverything);
+
+  if (flag('profile') !== undefined) {
+    await profile(wrk, s);
+    return;
+  }
+  const only = flag('only');
+  const sections = new Set<Section>(only ? (only.split(',') as Section[]) : SECTIONS);
+  for (const x of sections) if (!SECTIONS.includes(x)) throw new Error(`unknown section ${x}; known: ${SECTIONS.join(', ')}`);
+  const outFlag = flag('out');
+  const outDir = outFlag || join(ROOT, smoke ? 'bench/out/smoke' : 'bench');
+  // BENCHMARKS.md shows the full suite only.
+  const writeMarkdown = !smoke && !outFlag && !only;
+
+  const t0 = performance.now();
+  const results: Results = {
+    meta: {
+      date: new Date().toISOString(),
+      mode: smoke ? 'smoke' : 'full',
+      elapsedS: 0,
+      machine: machineInfo(wrkVersion(wrk)),
+      tmpFilesystem: filesystemOf(tmpdir()),
+      git: await gitDescribe(),
+      settings: s,
+      shards: SHARDS,
+    },
+  };
+  say(`${smoke ? 'smoke' : 'full'} run: ${[...sections].join(', ')}; ${results.meta.machine.cores} cores, node ${process.version}, wrk ${results.meta.machine.wrk}`);
+  if (sections.has('ingest')) await ingestSection(wrk, s, results);
+  if (sections.has('query')) await querySection(wrk, s, results);
+  if (sections.has('scaling')) await scalingSection(wrk, s, results);
+  if (sections.has('memory')) await memorySection(s, results);
+  if (sections.has('recovery')) await recoverySection(s, results);
+  results.meta.elapsedS = (performance.now() - t0) / 1000;
+
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  const md = resultsMarkdown(results);
+  console.log(md);
+  if (writeMarkdown) updateSection(join(ROOT, 'BENCHMARKS.md'), 'results', md);
+  say(`done in ${results.meta.elapsedS.toFixed(0)} s; results in ${join(outDir, 'results.json')}${writeMarkdown ? ' and BENCHMARKS.md' : ''}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    killEverything();
+    process.exit(1);
+  },
+);
