@@ -24,6 +24,10 @@ export interface Config {
   dedupWindowMs: number;
   /** ... and at most this many per shard. */
   dedupMaxKeys: number;
+  /** When set, POST /events needs `Authorization: Bearer <ingestToken>`. */
+  ingestToken: string | undefined;
+  /** When set, the query routes need `Authorization: Bearer <queryToken>`. */
+  queryToken: string | undefined;
   /** Largest LMDB map per shard, in bytes. */
   lmdbMapBytes: number;
 }
@@ -75,6 +79,8 @@ export function loadConfig(env: Env = process.env): Config {
     durability,
     dedupWindowMs: int(env, 'DEDUP_WINDOW_MS', 10 * 60_000, 0),
     dedupMaxKeys: int(env, 'DEDUP_MAX_KEYS', 1_000_000, 0),
+    ingestToken: env.INGEST_TOKEN || undefined,
+    queryToken: env.QUERY_TOKEN || undefined,
     lmdbMapBytes: int(env, 'LMDB_MAP_BYTES', 64 * 1024 ** 3, 1024 * 1024),
   };
 }

@@ -1,5 +1,6 @@
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config.js';
+import { bearerCheck } from './auth.js';
 import { unavailable } from './errors.js';
 import { Exchange } from './http.js';
 import { ingest } from './ingest.js';
@@ -11,8 +12,15 @@ type Handler = (ex: Exchange, req: Request) => void;
 
 /** The HTTP API of CONTRACT §2 and §4 on one uWebSockets.js app. */
 export function createApp(config: Config, shards: ShardSet, isStopping: () => boolean): uWS.TemplatedApp {
-  const q = queryHandlers(shards);
-  const post = ingest(config, shards);
+  const guard = (check: (authorization: string | undefined) => void, handler: Handler): Handler => (ex, req) => {
+    check(req.headers.authorization);
+    handler(ex, req);
+  };
+  const ingestAuth = bearerCheck(config.ingestToken, 'Ingest');
+  const queryAuth = bearerCheck(config.queryToken, 'This query');
+  const raw = queryHandlers(shards);
+  const q = Object.fromEntries(Object.entries(raw).map(([name, h]) => [name, guard(queryAuth, h)])) as typeof raw;
+  const post = guard(ingestAuth, ingest(config, shards));
   const router = new Router<Handler>([
     { path: '/', methods: { POST: post } },
     { path: '/events', methods: { POST: post } },
@@ -50,6 +58,7 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
           contentType: req.getHeader('content-type') || undefined,
           contentLength: req.getHeader('content-length') || undefined,
           idempotencyKey: req.getHeader('idempotency-key') || undefined,
+          authorization: req.getHeader('authorization') || undefined,
         },
       });
     } catch (err) {

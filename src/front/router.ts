@@ -5,7 +5,12 @@ export interface Request {
   method: string;
   params: Record<string, string>;
   query: string;
-  headers: { contentType: string | undefined; contentLength: string | undefined; idempotencyKey: string | undefined };
+  headers: {
+    contentType: string | undefined;
+    contentLength: string | undefined;
+    idempotencyKey: string | undefined;
+    authorization: string | undefined;
+  };
 }
 
 export interface Route<H> {

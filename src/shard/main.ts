@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   );
   log(`ready on ${socketPath(config.dataDir, id)}`);
 
-  const timer = setInterval(() => void shard.snapshot().catch((err: Error) => log(`snapshot failed: ${err.message}`)), config.snapshotEveryMs);
+  const timer = setInterval(() => void shard.snapshot().catch(shard.onSnapshotError), config.snapshotEveryMs);
   timer.unref();
 
   let stopping = false;
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     server.close();
     clearInterval(timer);
     await shard.drain();
-    await shard.snapshot();
+    await shard.snapshot().catch(shard.onSnapshotError);
     await storage.env.close();
     log('stopped');
     process.exit(0);
@@ -68,8 +68,9 @@ async function main(): Promise<void> {
 
 function storageFailure(err: unknown): ShardFailure {
   const message = err instanceof Error ? err.message : String(err);
-  if (/MDB_MAP_FULL|ENOSPC|No space/i.test(message)) {
-    return { code: 'insufficient_storage', message: `the shard's storage is full: ${message}` };
+  // LMDB reports a write that failed for lack of space as ENOSPC or, from its write path, EIO.
+  if (/MDB_MAP_FULL|ENOSPC|No space|Input\/output error|EIO/i.test(message)) {
+    return { code: 'insufficient_storage', message: `the shard could not write to its storage (disk full or failing: ${message})` };
   }
   return { code: 'unavailable', message: `the shard could not persist the events: ${message}` };
 }

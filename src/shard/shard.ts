@@ -5,6 +5,17 @@ import { encodeSnapshot } from './snapshot.js';
 import type { ShardStorage } from './storage.js';
 import type { ShardState } from './state.js';
 
+/**
+ * lmdb-js rejects a failed commit's writes with a generic error whose `commitError` promise
+ * rejects with the cause (ENOSPC, MDB_MAP_FULL, ...): wait briefly for it so the client is told why.
+ */
+async function commitCause(err: unknown): Promise<unknown> {
+  const pending = (err as { commitError?: Promise<unknown> } | null)?.commitError;
+  if (!pending) return err ?? new Error('log write failed');
+  const cause = await Promise.race([pending.then(() => null, (e: unknown) => e), new Promise((r) => setTimeout(r, 1000, null))]);
+  return cause ?? err;
+}
+
 interface Pending {
   seq: number;
   batch: IngestBatch;
@@ -29,6 +40,8 @@ export class Shard {
   private snapshotting: Promise<void> | null = null;
   snapshotSeq: number;
   snapshotAt: number | null;
+  /** A failed snapshot is not fatal (the log still has everything): it is reported here. */
+  onSnapshotError: (err: unknown) => void = (err) => console.error(`[shard ${this.id}] snapshot failed:`, err);
 
   constructor(
     readonly id: number,
@@ -68,7 +81,7 @@ export class Shard {
       if (key !== null) this.pendingByKey.set(key, entry);
       this.storage.log.put(entry.seq, record).then(
         () => this.settle(entry, null),
-        (err: unknown) => this.settle(entry, err ?? new Error('log write failed')),
+        (err: unknown) => void commitCause(err).then((cause) => this.settle(entry, cause)),
       );
     });
   }
@@ -96,7 +109,7 @@ export class Shard {
       this.queue = [];
       this.head = 0;
     }
-    if (this.eventsSinceSnapshot >= this.config.snapshotEveryEvents) void this.snapshot();
+    if (this.eventsSinceSnapshot >= this.config.snapshotEveryEvents) void this.snapshot().catch(this.onSnapshotError);
   }
 
   /** Sequence of the last applied record: everything up to it is in memory. */
