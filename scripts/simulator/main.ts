@@ -47,7 +47,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     say(
       `simulate: ${opts.url}, ${opts.viewers} viewers (${users.filter(isOdd).length} odd names), ${opts.movies} movies (${slugs.filter(isOdd).length} odd),` +
         ` ${bound}, batch ${opts.batchMin === opts.batchMax ? opts.batchMin : `${opts.batchMin}-${opts.batchMax}`}, concurrency ${opts.concurrency},` +
-        ` rate ${opts.rate || 'unlimited'}, seed ${opts.seed}, tag ${JSON.stringify(tag)}, WATCH_MAX_STEP ${opts.behaviour.maxStep}`,
+        ` rate ${opts.rate || 'unlimited'}, seed ${opts.seed}, tag ${JSON.stringify(tag)}, WATCH_MAX_STEP ${opts.behaviour.maxStep}, idempotency keys ${opts.idempotencyKeys ? 'on' : 'off'}`,
     );
     if (!(await waitReady(client, opts.waitReadyMs, stop))) {
       io.err.write(`simulate: ${opts.url}/readyz did not answer 200 within ${opts.waitReadyMs / 1000} s; is the service running?\n`);
@@ -62,7 +62,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
       retryForMs: opts.retryForMs,
       backoffMinMs: 50,
       backoffMaxMs: 2000,
-    });
+    }, opts.idempotencyKeys);
     try {
       await dispatch(model, sender, oracle, stats, { ...opts }, () => stop.aborted);
     } finally {

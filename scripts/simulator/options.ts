@@ -13,6 +13,8 @@ export interface Options {
   batchMax: number;
   seed: number;
   verify: boolean;
+  /** Send an Idempotency-Key with every request (the same on its retries). */
+  idempotencyKeys: boolean;
   behaviour: Behaviour;
   zipf: number;
   oddNames: number;
@@ -43,6 +45,7 @@ exact oracle of CONTRACT §3 over the acknowledged events; --verify then reads e
   --batch N | A-B      events per request (1 = single event), or uniform in A..B           [1]
   --seed N             seed of every random choice except retry jitter                     [1]
   --verify             read back every user, movie and pair; exit 1 on any mismatch
+  --no-idempotency-key do not send an Idempotency-Key (same on each retry) with requests
   --interval S         seconds of playback between heartbeats                             [10]
   --max-step S         the service's WATCH_MAX_STEP                [$WATCH_MAX_STEP or 60]
   --pause P --seek P --rewind P --exact-step P --switch P --stop P
@@ -76,6 +79,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
         batch: { type: 'string' },
         seed: { type: 'string' },
         verify: { type: 'boolean' },
+        'no-idempotency-key': { type: 'boolean' },
         interval: { type: 'string' },
         'max-step': { type: 'string' },
         pause: { type: 'string' },
@@ -163,6 +167,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     batchMax,
     seed: int('seed', 1, 0, 0xffffffff),
     verify: v.verify ?? false,
+    idempotencyKeys: !(v['no-idempotency-key'] ?? false),
     behaviour,
     zipf: num('zipf', 1, 0, 10),
     oddNames: chance('odd-names', 0.2),

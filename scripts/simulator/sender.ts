@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { HttpClient, NetworkError } from './http-client.js';
 import type { Heartbeat } from './viewers.js';
 
@@ -32,24 +33,28 @@ const RETRYABLE = new Set([408, 429, 500, 502, 503, 504, 507]);
 /**
  * POSTs one request of events until the service acknowledges it with 200, retrying the whole
  * request with exponential backoff (and at least Retry-After) on 5xx, 408, 429 and network errors.
- * A request is one object when it holds one event, an array otherwise.
+ * A request is one object when it holds one event, an array otherwise. With `idempotencyKeys`,
+ * every attempt of a request carries the same fresh `Idempotency-Key` (a UUID), so a service that
+ * deduplicates applies a retried request once; one that does not ignores the header.
  */
 export class EventSender {
   constructor(
     private readonly client: HttpClient,
     private readonly policy: RetryPolicy = DEFAULT_RETRY,
+    private readonly idempotencyKeys = true,
     private readonly path = '/events',
   ) {}
 
   async send(events: readonly Heartbeat[], onRetry: (n: RetryNotice) => void = () => {}, stopping: () => boolean = () => false): Promise<SendOutcome> {
     const body = JSON.stringify(events.length === 1 ? events[0] : events);
+    const headers: Record<string, string> = this.idempotencyKeys ? { 'idempotency-key': randomUUID() } : {};
     const first = performance.now();
     for (let attempt = 1; ; attempt++) {
       let reason: string;
       let maybeStored: boolean;
       let retryAfterMs = 0;
       try {
-        const res = await this.client.request('POST', this.path, body);
+        const res = await this.client.request('POST', this.path, body, headers);
         if (res.status === 200) {
           const latencyMs = performance.now() - first; // first attempt to 200, backoff included
           const accepted = acceptedOf(res.body);

@@ -12,6 +12,10 @@ export interface VerifyReport {
   pairs: number;
   /** Users, movies and pairs not checked because an event of theirs was given up. */
   skipped: number;
+  /** Pairs with a retry after an attempt that may have been stored ... */
+  retriedPairs: number;
+  /** ... and of those, pairs whose `events` shows a retry applied twice (allowed without Idempotency-Key). */
+  doubledPairs: number;
 }
 
 /** Movie totals add the same increments as the oracle, but across users in another order. */
@@ -31,7 +35,7 @@ const FIRST_MISMATCHES = 10;
  *   `GET /users/{user}/movies/{slug}/latest`: at exactly.
  */
 export async function verify(client: HttpClient, oracle: Oracle, concurrency: number): Promise<VerifyReport> {
-  const report: VerifyReport = { checked: 0, mismatches: 0, first: [], users: 0, movies: 0, pairs: 0, skipped: 0 };
+  const report: VerifyReport = { checked: 0, mismatches: 0, first: [], users: 0, movies: 0, pairs: 0, skipped: 0, retriedPairs: 0, doubledPairs: 0 };
   const mismatch = (what: string): void => {
     report.mismatches++;
     if (report.first.length < FIRST_MISMATCHES) report.first.push(what);
@@ -94,6 +98,10 @@ export async function verify(client: HttpClient, oracle: Oracle, concurrency: nu
         expect(what, 'at', body, s.at);
         expect(what, 'furthest', body, s.furthest);
         const events = body.events;
+        if (truth.maybeDuplicates > 0) {
+          report.retriedPairs++;
+          if (typeof events === 'number' && events > s.events) report.doubledPairs++;
+        }
         if (typeof events !== 'number' || events < s.events || events > s.events + truth.maybeDuplicates) {
           mismatch(`${what}: events expected ${truth.maybeDuplicates ? `${s.events}..${s.events + truth.maybeDuplicates}` : s.events}, got ${show(events)}`);
         }
@@ -149,6 +157,9 @@ export function reportLines(r: VerifyReport): string[] {
       ` pair and user values compared exactly, movie watch time within ${MOVIE_RELATIVE_TOLERANCE} relative` +
       `${r.skipped ? `; ${r.skipped} not checked after given-up events` : ''})`,
   ];
+  if (r.retriedPairs > 0) {
+    lines.push(`verify: ${r.retriedPairs} pairs had a retry after an attempt that may have been stored; ${r.doubledPairs} of them count that event twice in \`events\` (watch time and positions are exact either way)`);
+  }
   for (const m of r.first) lines.push(`  mismatch: ${m}`);
   if (r.mismatches > r.first.length) lines.push(`  ... and ${r.mismatches - r.first.length} more`);
   return lines;

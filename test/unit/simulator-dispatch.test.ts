@@ -12,6 +12,8 @@ interface Faults {
   storeThen503: number;
   /** A service bug: this user's seeks count as watching. */
   buggyUser?: string;
+  /** Apply a request with an already applied Idempotency-Key only once. */
+  dedupe?: boolean;
 }
 
 /**
@@ -25,6 +27,7 @@ async function fakeService(faults: Faults) {
   const movies = new Map<string, { watchTime: number; viewers: number }>();
   const inFlight = new Set<string>();
   const violations: string[] = [];
+  const appliedKeys = new Set<string>();
   let posts = 0;
 
   const apply = (user: string, slug: string, at: number): void => {
@@ -67,6 +70,9 @@ async function fakeService(faults: Faults) {
           for (const e of events) inFlight.delete(e.user);
           const r = Math.random();
           if (r < faults.refuse) return send(503, { error: 'unavailable' });
+          const key = req.headers['idempotency-key'] as string | undefined;
+          if (faults.dedupe && key && appliedKeys.has(key)) return send(200, { accepted: events.length });
+          if (key) appliedKeys.add(key);
           for (const e of events) apply(e.user, e.slug, e.at);
           if (r < faults.refuse + faults.storeThen503) return send(503, { error: 'unavailable' });
           send(200, { accepted: events.length });
@@ -119,6 +125,21 @@ t.test('with retried 503s (some after storing), everything verifies and ordering
   t.match(out, /verify: checked \d+, mismatches 0 /);
   t.same(svc.violations, []);
   await svc.close();
+});
+
+t.test('Idempotency-Key: a deduplicating service counts no retry twice; without keys some are (and still verify)', async (t) => {
+  const args = (url: string) => ['--url', url, '--viewers', '100', '--movies', '20', '--events', '3000', '--batch', '1-3', '--verify', '--max-attempts', '50'];
+  const svc = await fakeService({ refuse: 0, storeThen503: 0.05, dedupe: true });
+  const keyed = await simulate(args(svc.url));
+  t.equal(keyed.code, 0, keyed.out);
+  t.match(keyed.out, /verify: [1-9]\d* pairs had a retry after an attempt that may have been stored; 0 of them count that event twice/);
+  await svc.close();
+  const svc2 = await fakeService({ refuse: 0, storeThen503: 0.05, dedupe: true });
+  const unkeyed = await simulate([...args(svc2.url), '--no-idempotency-key']);
+  t.equal(unkeyed.code, 0, unkeyed.out);
+  t.match(unkeyed.out, /verify: checked \d+, mismatches 0 /);
+  t.match(unkeyed.out, /verify: [1-9]\d* pairs had a retry after an attempt that may have been stored; [1-9]\d* of them count that event twice/);
+  await svc2.close();
 });
 
 t.test('a service that counts seeks is caught', async (t) => {

@@ -50,10 +50,11 @@ t.test('progress: plain periodic lines when not a TTY', async (t) => {
 });
 
 t.test('verify report line and float tolerance', async (t) => {
-  const lines = reportLines({ checked: 12, mismatches: 2, first: ['user "a": watchTime expected 1, got 2'], users: 1, movies: 1, pairs: 5, skipped: 0 });
+  const lines = reportLines({ checked: 12, mismatches: 2, first: ['user "a": watchTime expected 1, got 2'], users: 1, movies: 1, pairs: 5, skipped: 0, retriedPairs: 3, doubledPairs: 1 });
   t.match(lines[0], /^verify: checked 12, mismatches 2 \(/);
-  t.equal(lines[1], '  mismatch: user "a": watchTime expected 1, got 2');
-  t.equal(lines[2], '  ... and 1 more');
+  t.equal(lines[2], '  mismatch: user "a": watchTime expected 1, got 2');
+  t.match(lines[1], /^verify: 3 pairs had a retry .*; 1 of them count that event twice/);
+  t.equal(lines[3], '  ... and 1 more');
   t.ok(close(0.1 + 0.2, 0.3, 1e-9));
   t.ok(close(0, 0, 1e-9));
   t.notOk(close(1, 1.000001, 1e-9));
@@ -62,7 +63,8 @@ t.test('verify report line and float tolerance', async (t) => {
 
 t.test('options: defaults, batch ranges and errors', async (t) => {
   const d = parseOptions([], {});
-  t.match(d, { url: 'http://localhost:8000', viewers: 1000, events: 100_000, durationMs: null, rate: 0, batchMin: 1, batchMax: 1, verify: false });
+  t.match(d, { url: 'http://localhost:8000', viewers: 1000, events: 100_000, durationMs: null, rate: 0, batchMin: 1, batchMax: 1, verify: false, idempotencyKeys: true });
+  t.equal(parseOptions(['--no-idempotency-key'], {}).idempotencyKeys, false);
   t.equal(d.behaviour.maxStep, 60);
   t.equal(parseOptions([], { WATCH_MAX_STEP: '30' }).behaviour.maxStep, 30);
   t.match(parseOptions(['--batch', '2-50', '--duration', '5', '--verify', '--tag', ''], {}), { batchMin: 2, batchMax: 50, events: null, durationMs: 5000, verify: true, tag: '' });

@@ -10,18 +10,20 @@ const FAST = { maxAttempts: 5, retryForMs: 10_000, backoffMinMs: 1, backoffMaxMs
 /** A local server answering with `answers` in turn (the last one repeats); records the bodies. */
 async function fake(answers: ((res: ServerResponse) => void)[]) {
   const bodies: string[] = [];
+  const keys: (string | undefined)[] = [];
   let i = 0;
   const server = createServer((req: IncomingMessage, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       bodies.push(body);
+      keys.push(req.headers['idempotency-key'] as string | undefined);
       answers[Math.min(i++, answers.length - 1)]!(res);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url, bodies, keys, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => (res: ServerResponse) => {
@@ -54,6 +56,20 @@ t.test('503 and 500 are retried with the whole request until 200', async (t) => 
   t.ok(notices.every((n) => n.maybeStored), 'a 5xx may have stored the events');
   t.match(notices[0]!.reason, /^503 unavailable/);
   t.equal(new Set(s.bodies).size, 1, 'every attempt carried the same body');
+  t.equal(new Set(s.keys).size, 1, '... and the same Idempotency-Key');
+  t.match(s.keys[0], /^[0-9a-f-]{36}$/);
+  client.close();
+  await s.close();
+});
+
+t.test('each request has its own Idempotency-Key; none when turned off', async (t) => {
+  const s = await fake([reply(200, { accepted: 1 })]);
+  const client = new HttpClient(s.url, 1, 5000);
+  await new EventSender(client, FAST).send([e1]);
+  await new EventSender(client, FAST).send([e1]);
+  await new EventSender(client, FAST, false).send([e1]);
+  t.ok(s.keys[0] && s.keys[1] && s.keys[0] !== s.keys[1]);
+  t.equal(s.keys[2], undefined);
   client.close();
   await s.close();
 });
