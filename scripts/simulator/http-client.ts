@@ -28,6 +28,8 @@ export class HttpClient {
     url: string,
     readonly connections: number,
     readonly timeoutMs: number,
+    /** Bearer tokens sent with POSTs and GETs, if set (the service's INGEST_TOKEN and QUERY_TOKEN). */
+    private readonly tokens: { post?: string | undefined; get?: string | undefined } = {},
   ) {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:') throw new Error(`--url must be an http:// URL, got ${url}`);
@@ -38,6 +40,8 @@ export class HttpClient {
   request(method: 'GET' | 'POST', path: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...extraHeaders };
+      const token = method === 'POST' ? this.tokens.post : this.tokens.get;
+      if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(body);

@@ -40,7 +40,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const slugs = makeNames('movie', opts.movies, nameRng, { oddShare: opts.oddNames, tag });
   const model = new ViewerModel({ users, slugs, durations: movieDurations(opts.movies, opts.seed), popularity: new Zipf(opts.movies, opts.zipf) }, opts.behaviour, opts.seed);
   const oracle = new Oracle(opts.behaviour.maxStep);
-  const client = new HttpClient(opts.url, opts.concurrency, opts.timeoutMs);
+  const client = new HttpClient(opts.url, opts.concurrency, opts.timeoutMs, { post: opts.ingestToken, get: opts.queryToken });
 
   try {
     const bound = [opts.events !== null ? `${opts.events} events` : '', opts.durationMs !== null ? `${opts.durationMs / 1000} s` : ''].filter(Boolean).join(' or ');

@@ -25,6 +25,9 @@ export interface Options {
   retryForMs: number;
   waitReadyMs: number;
   progressEveryMs: number;
+  /** From the environment, as the service reads them: INGEST_TOKEN for POSTs, QUERY_TOKEN for queries. */
+  ingestToken: string | undefined;
+  queryToken: string | undefined;
   help: boolean;
 }
 
@@ -59,7 +62,10 @@ exact oracle of CONTRACT §3 over the acknowledged events; --verify then reads e
   --retry-for S        no retry starts later than S after the first attempt               [60]
   --wait-ready S       wait up to S for GET /readyz = 200 before sending                  [60]
   --progress-every S   progress line interval when not on a TTY                            [5]
-  -h, --help`;
+  -h, --help
+
+Environment: WATCH_MAX_STEP (default of --max-step); INGEST_TOKEN and QUERY_TOKEN, when the
+service requires them, are sent as "Authorization: Bearer ..." with POSTs and GETs.`;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env): Options {
   let parsed;
@@ -177,6 +183,8 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     retryForMs: num('retry-for', 60, 0) * 1000,
     waitReadyMs: num('wait-ready', 60, 0) * 1000,
     progressEveryMs: num('progress-every', 5, 0.1) * 1000,
+    ingestToken: env.INGEST_TOKEN || undefined,
+    queryToken: env.QUERY_TOKEN || undefined,
     help: v.help ?? false,
   };
 }

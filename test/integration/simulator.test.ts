@@ -6,9 +6,9 @@ import { ROOT, Service, sleep } from '../helpers/service.js';
 const SIMULATE = join(ROOT, 'dist/scripts/simulate.js');
 
 /** Runs the simulator as `npm run simulate` does; resolves with its exit code and stdout. */
-function simulate(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+function simulate(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [SIMULATE, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [SIMULATE, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -53,4 +53,21 @@ t.test('a shard killed with -9 mid-run: retries, and the totals still verify', a
   t.match(out, /acked 6000, retried \d+, failed 0/);
   t.comment(out.trim());
   t.match(out, /verify: checked [1-9]\d*, mismatches 0 /);
+});
+
+t.test('a service with INGEST_TOKEN and QUERY_TOKEN: the simulator sends them from its environment', async (t) => {
+  const tokens = { INGEST_TOKEN: 'ingest-secret', QUERY_TOKEN: 'query-secret' };
+  const guarded = await Service.start({ shards: 2, env: tokens });
+  t.teardown(async () => {
+    await guarded.dispose();
+    guarded.removeData();
+  });
+  const args = ['--url', guarded.url, '--viewers', '50', '--events', '1500', '--batch', '1-4', '--verify'];
+  const ok = await simulate(args, tokens);
+  t.equal(ok.code, 0, ok.out + ok.err.slice(-1000));
+  t.match(ok.out, /verify: checked [1-9]\d*, mismatches 0 /);
+  const refused = await simulate([...args, '--events', '5'], { INGEST_TOKEN: '', QUERY_TOKEN: '' });
+  t.equal(refused.code, 1, 'without the token: refused, non-zero exit');
+  t.match(refused.out, /acked 0, retried 0, failed 5 /);
+  t.match(refused.out, /401 unauthorized/);
 });

@@ -77,6 +77,9 @@ t.test('the simulator starts once the service is healthy, sends to it and verifi
   t.equal(opts.events, 200_000);
   t.equal(opts.behaviour.maxStep, Number(service.environment?.WATCH_MAX_STEP ?? 60), 'the oracle uses the service WATCH_MAX_STEP');
   t.equal(simulator.restart, 'no', 'runs once');
+  for (const token of ['INGEST_TOKEN', 'QUERY_TOKEN']) {
+    t.equal(simulator.environment?.[token], service.environment?.[token], `the simulator gets the service's ${token}`);
+  }
 });
 
 t.test('Dockerfile: node:20-bookworm-slim, npm ci, build, DATA_DIR volume, /readyz healthcheck, pm2-runtime', async (t) => {

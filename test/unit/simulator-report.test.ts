@@ -67,6 +67,8 @@ t.test('options: defaults, batch ranges and errors', async (t) => {
   t.equal(parseOptions(['--no-idempotency-key'], {}).idempotencyKeys, false);
   t.equal(d.behaviour.maxStep, 60);
   t.equal(parseOptions([], { WATCH_MAX_STEP: '30' }).behaviour.maxStep, 30);
+  t.match(parseOptions([], { INGEST_TOKEN: 'a', QUERY_TOKEN: 'b' }), { ingestToken: 'a', queryToken: 'b' });
+  t.match(d, { ingestToken: undefined, queryToken: undefined });
   t.match(parseOptions(['--batch', '2-50', '--duration', '5', '--verify', '--tag', ''], {}), { batchMin: 2, batchMax: 50, events: null, durationMs: 5000, verify: true, tag: '' });
   t.match(parseOptions(['--events', '10', '--duration', '5'], {}), { events: 10, durationMs: 5000 });
   for (const bad of [['--batch', '0'], ['--batch', '5-2'], ['--events', '1.5'], ['--pause', '2'], ['--url', 'ftp://x'], ['--nope'], ['--seek', '0.6', '--stop', '0.6'], ['--tag', 'a b']]) {

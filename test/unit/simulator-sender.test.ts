@@ -11,6 +11,7 @@ const FAST = { maxAttempts: 5, retryForMs: 10_000, backoffMinMs: 1, backoffMaxMs
 async function fake(answers: ((res: ServerResponse) => void)[]) {
   const bodies: string[] = [];
   const keys: (string | undefined)[] = [];
+  const auth: (string | undefined)[] = [];
   let i = 0;
   const server = createServer((req: IncomingMessage, res) => {
     let body = '';
@@ -18,12 +19,13 @@ async function fake(answers: ((res: ServerResponse) => void)[]) {
     req.on('end', () => {
       bodies.push(body);
       keys.push(req.headers['idempotency-key'] as string | undefined);
+      auth.push(req.headers.authorization);
       answers[Math.min(i++, answers.length - 1)]!(res);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, bodies, keys, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { url, bodies, keys, auth, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => (res: ServerResponse) => {
@@ -71,6 +73,19 @@ t.test('each request has its own Idempotency-Key; none when turned off', async (
   t.ok(s.keys[0] && s.keys[1] && s.keys[0] !== s.keys[1]);
   t.equal(s.keys[2], undefined);
   client.close();
+  await s.close();
+});
+
+t.test('bearer tokens: the ingest token on POST, the query token on GET, none if unset', async (t) => {
+  const s = await fake([reply(200, { accepted: 1 })]);
+  const client = new HttpClient(s.url, 1, 5000, { post: 'in-tok', get: 'q-tok' });
+  await new EventSender(client, FAST).send([e1]);
+  await client.request('GET', '/users/x/watch-time');
+  const open = new HttpClient(s.url, 1, 5000);
+  await open.request('GET', '/readyz');
+  t.same(s.auth, ['Bearer in-tok', 'Bearer q-tok', undefined]);
+  client.close();
+  open.close();
   await s.close();
 });
 
