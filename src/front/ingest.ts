@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { packr } from '../transport/messages.js';
+import type { IngestBatch } from '../transport/messages.js';
 import { ApiError } from './errors.js';
 import type { Exchange } from './http.js';
 import { tooLarge } from './http.js';
@@ -60,14 +60,14 @@ export function ingest(config: Config, shards: ShardSet) {
       }
       const receivedAt = Date.now();
       // One IngestBatch per shard: [receivedAt, key, user, slug, at, user, slug, at, ...]
-      const batches = new Map<number, (string | number | null)[]>();
+      const batches = new Map<number, IngestBatch>();
       for (const e of events) {
         const k = shards.shardOf(e.user);
         let batch = batches.get(k);
         if (!batch) batches.set(k, (batch = [receivedAt, key]));
         batch.push(e.user, e.slug, e.at);
       }
-      const parts = [...batches].map(([k, batch]) => shards.ingest(k, packr.pack(batch), (batch.length - 2) / 3));
+      const parts = [...batches].map(([k, batch]) => shards.ingest(k, batch, (batch.length - 2) / 3));
       Promise.all(parts).then(
         (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
         (err: unknown) => ex.error(err),

@@ -2,16 +2,19 @@ import type { Config } from '../config.js';
 import { socketPath } from '../data-dir.js';
 import { shardOf } from '../hash.js';
 import { ShardClient, ShardRejected, ShardUnavailable } from '../transport/client.js';
-import { Kind, packr, type Query, type QueryResults } from '../transport/messages.js';
+import { IngestBatcher } from '../transport/ingest-batcher.js';
+import { Kind, packr, type IngestBatch, type Query, type QueryResults } from '../transport/messages.js';
 import { ApiError, unavailable } from './errors.js';
 
 /** The front's clients for all shards: routing by user, fan-out, and shard errors as API errors. */
 export class ShardSet {
   readonly clients: ShardClient[];
+  private readonly batchers: IngestBatcher[];
 
   constructor(readonly config: Config, log: (msg: string) => void) {
     const options = { shards: config.shards, ackTimeoutMs: config.ackTimeoutMs, maxInflightEvents: config.maxInflightEvents };
     this.clients = Array.from({ length: config.shards }, (_, k) => new ShardClient(k, socketPath(config.dataDir, k), options, log));
+    this.batchers = this.clients.map((c) => new IngestBatcher(c));
   }
 
   shardOf(user: string): number {
@@ -22,9 +25,13 @@ export class ShardSet {
     return this.clients.filter((c) => !c.ready).map((c) => c.shard);
   }
 
-  async ingest(shard: number, batch: Uint8Array, events: number): Promise<number> {
-    const body = await this.call(shard, Kind.Ingest, batch, events);
-    return (packr.unpack(body) as { accepted: number }).accepted;
+  /** Sends one request's events for `shard`; resolves with the accepted count once durable. */
+  async ingest(shard: number, batch: IngestBatch, events: number): Promise<number> {
+    try {
+      return await this.batchers[shard]!.add(batch, events);
+    } catch (err) {
+      throw toApiError(err);
+    }
   }
 
   async query<Q extends Query>(shard: number, q: Q): Promise<QueryResults[Q['op']]> {

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     (kind, reqId, body, reply) => {
       if (kind === Kind.Ingest) {
         shard.ingest(body).then(
-          (accepted) => reply(Kind.Ack, reqId, packr.pack({ accepted })),
+          (accepted) => reply(Kind.Ack, reqId, packr.pack(accepted)),
           (err: unknown) => reply(Kind.Failure, reqId, packr.pack(storageFailure(err))),
         );
       } else if (kind === Kind.Query) {

@@ -1,6 +1,6 @@
 import { shardDir } from '../data-dir.js';
 import type { Config } from '../config.js';
-import { applyBatch, decodeBatch } from './apply-batch.js';
+import { applyRecord, decodeRecord } from './apply-batch.js';
 import { RecentRequests } from './recent-requests.js';
 import { decodeSnapshot, type SnapshotRecord } from './snapshot.js';
 import { ShardState } from './state.js';
@@ -40,7 +40,7 @@ export function recover(config: Config, shard: number, storage: ShardStorage): R
   let events = 0;
   for (const { key, value } of storage.log.getRange({ start: seq + 1 })) {
     try {
-      events += applyBatch(state, decodeBatch(value));
+      for (const n of applyRecord(state, decodeRecord(value))) events += n;
     } catch (err) {
       throw new CorruptLog(
         `shard ${shard}: log record seq ${key} in ${shardDir(config.dataDir, shard)} cannot be decoded (${(err as Error).message})`,

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import type { IngestBatch, Query, QueryResults, ShardStatus } from '../transport/messages.js';
-import { applyBatch, decodeBatch } from './apply-batch.js';
+import type { IngestRecord, Query, QueryResults, ShardStatus } from '../transport/messages.js';
+import { applyRecord, decodeRecord } from './apply-batch.js';
 import { encodeSnapshot } from './snapshot.js';
 import type { ShardStorage } from './storage.js';
 import type { ShardState } from './state.js';
@@ -18,11 +18,11 @@ async function commitCause(err: unknown): Promise<unknown> {
 
 interface Pending {
   seq: number;
-  batch: IngestBatch;
+  batches: IngestRecord;
   done: boolean;
   error: unknown;
-  /** Settled with the batch: its own request and any retry of it that arrived meanwhile. */
-  waiters: { resolve: (accepted: number) => void; reject: (err: unknown) => void }[];
+  resolve: (accepted: number[]) => void;
+  reject: (err: unknown) => void;
 }
 
 /**
@@ -33,8 +33,6 @@ interface Pending {
  */
 export class Shard {
   private queue: Pending[] = [];
-  /** Batches with an idempotency key that are logged but not yet applied. */
-  private pendingByKey = new Map<string, Pending>();
   private head = 0;
   private eventsSinceSnapshot = 0;
   private snapshotting: Promise<void> | null = null;
@@ -57,28 +55,19 @@ export class Shard {
   }
 
   /**
-   * Persists one IngestBatch record and applies it; resolves with its event count once durable.
-   * A batch whose idempotency key was already applied (or is being logged) is not stored again:
-   * it gets the first one's answer.
+   * Persists one IngestRecord (the batches of one frame) and applies it once durable; resolves
+   * with each batch's accepted count. Retries are deduplicated when applied (applyRecord).
    */
-  ingest(record: Buffer): Promise<number> {
-    let batch: IngestBatch;
+  ingest(record: Buffer): Promise<number[]> {
+    let batches: IngestRecord;
     try {
-      batch = decodeBatch(record);
+      batches = decodeRecord(record);
     } catch (err) {
       return Promise.reject(err);
     }
-    const key = batch[1];
-    if (key !== null) {
-      const done = this.state.recent.accepted(key);
-      if (done !== undefined) return Promise.resolve(done);
-      const pending = this.pendingByKey.get(key);
-      if (pending) return new Promise((resolve, reject) => pending.waiters.push({ resolve, reject }));
-    }
     return new Promise((resolve, reject) => {
-      const entry: Pending = { seq: ++this.seq, batch, done: false, error: null, waiters: [{ resolve, reject }] };
+      const entry: Pending = { seq: ++this.seq, batches, done: false, error: null, resolve, reject };
       this.queue.push(entry);
-      if (key !== null) this.pendingByKey.set(key, entry);
       this.storage.log.put(entry.seq, record).then(
         () => this.settle(entry, null),
         (err: unknown) => void commitCause(err).then((cause) => this.settle(entry, cause)),
@@ -96,14 +85,13 @@ export class Shard {
     // Apply strictly in log order, whatever order the commits are reported in.
     while (this.head < this.queue.length && this.queue[this.head]!.done) {
       const next = this.queue[this.head++]!;
-      if (next.batch[1] !== null) this.pendingByKey.delete(next.batch[1]);
       if (next.error) {
-        for (const w of next.waiters) w.reject(next.error);
+        next.reject(next.error);
         continue;
       }
-      const n = applyBatch(this.state, next.batch);
-      this.eventsSinceSnapshot += n;
-      for (const w of next.waiters) w.resolve(n);
+      const accepted = applyRecord(this.state, next.batches);
+      for (const n of accepted) this.eventsSinceSnapshot += n;
+      next.resolve(accepted);
     }
     if (this.head === this.queue.length) {
       this.queue = [];

@@ -119,8 +119,11 @@ export class ShardClient {
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
   }
 
-  /** Sends a request frame; resolves with the reply body. `weight` counts toward the in-flight bound. */
-  request(kind: number, body: Uint8Array, weight = 1): Promise<Buffer> {
+  /**
+   * Sends a request frame; resolves with the reply body. `weight` counts toward the in-flight
+   * bound. `now` writes at once instead of with the rest of the turn (the caller batched already).
+   */
+  request(kind: number, body: Uint8Array, weight = 1, now = false): Promise<Buffer> {
     if (!this.ready || !this.outbox) {
       return Promise.reject(new ShardUnavailable(`shard ${this.shard} is not connected (restarting or recovering)`));
     }
@@ -133,7 +136,7 @@ export class ShardClient {
     const outbox = this.outbox;
     return new Promise<Buffer>((resolve, reject) => {
       this.inflight.set(id, { resolve, reject, deadline: Date.now() + this.options.ackTimeoutMs, weight });
-      outbox.send(encodeFrame(kind, id, body));
+      outbox.send(encodeFrame(kind, id, body), now);
     });
   }
 

@@ -3,13 +3,13 @@ import type { MoviePartial, PairView } from '../shard/state.js';
 
 /** Frame kinds. Requests go front -> shard; replies carry the id of their request. */
 export const Kind = {
-  /** body: an IngestBatch, stored by the shard as it arrives */
+  /** body: an IngestRecord, stored by the shard as it arrives; reply: Ack */
   Ingest: 1,
   /** body: a Query */
   Query: 2,
   /** shard -> front right after connecting: a Hello */
   Hello: 3,
-  /** body: { accepted } */
+  /** body: the accepted count of each batch of the IngestRecord, in order */
   Ack: 0x11,
   /** body: the query's result */
   Result: 0x12,
@@ -26,6 +26,13 @@ export const packr = new Packr({ useRecords: false, mapsAsObjects: true });
  * This is also the shard's log record format.
  */
 export type IngestBatch = [number, string | null, ...(string | number)[]];
+
+/**
+ * What one ingest frame carries and one log record stores: the batches of every request the
+ * front received for this shard in one event-loop turn. One frame, one write, one log put for
+ * all of them; the shard logs the frame body without re-encoding it.
+ */
+export type IngestRecord = IngestBatch[];
 
 export type Query =
   | { op: 'user'; user: string }

@@ -7,19 +7,26 @@ export class Outbox {
 
   constructor(private readonly socket: Socket) {}
 
-  send(frame: Buffer): void {
+  /** Queues a frame; `now` writes it (and anything queued) at once, for callers that already batch. */
+  send(frame: Buffer, now = false): void {
     this.frames.push(frame);
+    if (now) {
+      this.flush();
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
     }
   }
 
   private flush(): void {
-    this.scheduled = false;
     const frames = this.frames;
     this.frames = [];
-    if (!this.socket.writable) return;
+    if (frames.length === 0 || !this.socket.writable) return;
     this.socket.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
 }

@@ -59,7 +59,7 @@ async function answers(svc: Service, users: string[]): Promise<unknown[]> {
 const users = Array.from({ length: 24 }, (_, i) => `viewer-${i}`);
 
 t.test('kill -9 of a shard under load loses no acknowledged event', async (t) => {
-  const svc = await Service.start({ shards: 2, env: { SNAPSHOT_EVERY_EVENTS: '200', ACK_TIMEOUT_MS: '2000' } });
+  const svc = await Service.start({ shards: 2, env: { SNAPSHOT_EVERY_EVENTS: '50', ACK_TIMEOUT_MS: '2000' } });
   t.teardown(() => svc.dispose());
   const [victim] = await svc.pids('wt-shard');
   const load = drive(svc, users, 5000);

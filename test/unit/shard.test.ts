@@ -17,14 +17,16 @@ function open(dataDir: string, env: Record<string, string> = {}) {
   return { shard: new Shard(0, config, storage, r.state, r.seq, r.snapshot), storage, recovered: r };
 }
 
-const batch = (key: string | null, ...events: [string, string, number][]) => packr.pack([1_000, key, ...events.flat()]);
+/** One frame's record holding a single request's batch. */
+const batch = (key: string | null, ...events: [string, string, number][]) => packr.pack([[1_000, key, ...events.flat()]]);
+const one = async (p: Promise<number[]>): Promise<number> => (await p)[0]!;
 
 t.test('log, apply, recover by replay', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-shard-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const a = open(dir);
-  t.equal(await a.shard.ingest(batch(null, ['u', 'm', 0], ['u', 'm', 10])), 2);
-  t.equal(await a.shard.ingest(batch(null, ['u', 'm', 30], ['v', 'm', 5])), 2);
+  t.equal(await one(a.shard.ingest(batch(null, ['u', 'm', 0], ['u', 'm', 10]))), 2);
+  t.equal(await one(a.shard.ingest(batch(null, ['u', 'm', 30], ['v', 'm', 5]))), 2);
   t.same(a.shard.state.user('u'), { watchTime: 30, movies: 1 });
   await a.storage.env.close();
   const b = open(dir);
@@ -40,15 +42,15 @@ t.test('an idempotency key is applied once: retries later or concurrent get the 
   const a = open(dir);
   const first = batch('req-1', ['u', 'm', 0], ['u', 'm', 10]);
   // Concurrent: the retry arrives while the first is still being committed.
-  t.same(await Promise.all([a.shard.ingest(first), a.shard.ingest(first)]), [2, 2]);
-  t.equal(await a.shard.ingest(first), 2, 'a later retry');
+  t.same(await Promise.all([a.shard.ingest(first), a.shard.ingest(first)]), [[2], [2]]);
+  t.equal(await one(a.shard.ingest(first)), 2, 'a later retry');
   t.same(a.shard.state.pair('u', 'm')!.events, 2, 'applied once');
-  t.equal(await a.shard.ingest(batch('req-2', ['u', 'm', 20])), 1);
+  t.equal(await one(a.shard.ingest(batch('req-2', ['u', 'm', 20]))), 1);
   t.equal(a.shard.state.pair('u', 'm')!.watchTime, 20);
   await a.storage.env.close();
   // The keys survive a restart (rebuilt from the log).
   const b = open(dir);
-  t.equal(await b.shard.ingest(first), 2);
+  t.equal(await one(b.shard.ingest(first)), 2);
   t.equal(b.shard.state.pair('u', 'm')!.events, 3);
   await b.storage.env.close();
 });
@@ -57,11 +59,11 @@ t.test('snapshots: recovery from the newest one plus the log, keys included; log
   const dir = mkdtempSync(join(tmpdir(), 'wt-shard-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const a = open(dir, { SNAPSHOT_EVERY_EVENTS: '1000000' });
-  for (let i = 0; i < 50; i++) await a.shard.ingest(batch(`k${i}`, [`u${i % 5}`, 'm', i * 5]));
+  for (let i = 0; i < 50; i++) await one(a.shard.ingest(batch(`k${i}`, [`u${i % 5}`, 'm', i * 5])));
   await a.shard.snapshot();
-  for (let i = 50; i < 80; i++) await a.shard.ingest(batch(`k${i}`, [`u${i % 5}`, 'm', i * 5]));
+  for (let i = 50; i < 80; i++) await one(a.shard.ingest(batch(`k${i}`, [`u${i % 5}`, 'm', i * 5])));
   await a.shard.snapshot();
-  for (let i = 80; i < 90; i++) await a.shard.ingest(batch(`k${i}`, [`u${i % 5}`, 'm', i * 5]));
+  for (let i = 80; i < 90; i++) await one(a.shard.ingest(batch(`k${i}`, [`u${i % 5}`, 'm', i * 5])));
   const expected = [0, 1, 2, 3, 4].map((u) => a.shard.state.pair(`u${u}`, 'm'));
   const logKeys = [...a.storage.log.getKeys()];
   t.equal(logKeys[0], 51, 'log kept only after the older of the two snapshots');
@@ -70,7 +72,7 @@ t.test('snapshots: recovery from the newest one plus the log, keys included; log
   t.equal(b.recovered.snapshot?.seq, 80);
   t.equal(b.recovered.replayed.records, 10);
   t.same([0, 1, 2, 3, 4].map((u) => b.shard.state.pair(`u${u}`, 'm')), expected);
-  t.equal(await b.shard.ingest(batch('k10', ['u0', 'm', 999])), 1, 'a key from before the snapshot is still known');
+  t.equal(await one(b.shard.ingest(batch('k10', ['u0', 'm', 999]))), 1, 'a key from before the snapshot is still known');
   t.equal(b.shard.state.pair('u0', 'm')!.at, expected[0]!.at);
   await b.storage.env.close();
 });
@@ -79,9 +81,9 @@ t.test('a damaged newest snapshot falls back to the previous one plus the log', 
   const dir = mkdtempSync(join(tmpdir(), 'wt-shard-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const a = open(dir);
-  for (let i = 0; i < 10; i++) await a.shard.ingest(batch(null, ['u', 'm', i * 10]));
+  for (let i = 0; i < 10; i++) await one(a.shard.ingest(batch(null, ['u', 'm', i * 10])));
   await a.shard.snapshot();
-  for (let i = 10; i < 20; i++) await a.shard.ingest(batch(null, ['u', 'm', i * 10]));
+  for (let i = 10; i < 20; i++) await one(a.shard.ingest(batch(null, ['u', 'm', i * 10])));
   await a.shard.snapshot();
   const expected = a.shard.state.pair('u', 'm');
   const newest = a.storage.snapshots.get(20)!;
@@ -100,7 +102,7 @@ t.test('a corrupt log record stops recovery with the sequence and the directory'
   const dir = mkdtempSync(join(tmpdir(), 'wt-shard-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const a = open(dir);
-  await a.shard.ingest(batch(null, ['u', 'm', 1]));
+  await one(a.shard.ingest(batch(null, ['u', 'm', 1])));
   await a.storage.log.put(2, Buffer.from([0xc1, 0x00]));
   await a.storage.env.close();
   t.throws(() => open(dir), { name: 'CorruptLog', message: /seq 2 .*shard-0/ });

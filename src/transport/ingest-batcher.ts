@@ -1,0 +1,55 @@
+import type { ShardClient } from './client.js';
+import { Kind, packr, type IngestBatch, type IngestRecord } from './messages.js';
+
+/** Past this many events a frame is sent without waiting for the end of the turn. */
+const MAX_FRAME_EVENTS = 50_000;
+
+interface Waiter {
+  resolve: (accepted: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Coalesces the ingest batches of one event-loop turn for one shard into a single frame (an
+ * IngestRecord): one msgpack encode, one socket write, one log put and one ack for all of them.
+ */
+export class IngestBatcher {
+  private batches: IngestRecord = [];
+  private waiters: Waiter[] = [];
+  private events = 0;
+  private scheduled = false;
+
+  constructor(private readonly client: ShardClient) {}
+
+  /** Resolves with the number of events the shard accepted for this batch once it is durable. */
+  add(batch: IngestBatch, events: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.batches.push(batch);
+      this.waiters.push({ resolve, reject });
+      this.events += events;
+      if (this.events >= MAX_FRAME_EVENTS) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.batches.length === 0) return;
+    const { batches, waiters, events } = this;
+    this.batches = [];
+    this.waiters = [];
+    this.events = 0;
+    this.client.request(Kind.Ingest, packr.pack(batches), events, true).then(
+      (body) => {
+        const accepted = packr.unpack(body) as number[];
+        waiters.forEach((w, i) => w.resolve(accepted[i]!));
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+}
