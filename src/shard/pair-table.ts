@@ -82,15 +82,19 @@ export class PairTable {
   }
 
   private resize(capacity: number): void {
-    this.watchTime = grown(this.watchTime, capacity);
-    this.at = grown(this.at, capacity);
-    this.furthest = grown(this.furthest, capacity);
-    this.updatedAt = grown(this.updatedAt, capacity);
-    this.events = grown(this.events, capacity);
-    this.user = grown(this.user, capacity);
-    this.slug = grown(this.slug, capacity);
-    this.next = grown(this.next, capacity);
-    // Index load factor stays at or below 1/2.
+    this.adopt(this, capacity);
+  }
+
+  /** Takes `c`'s columns, grown to `capacity`, and rebuilds the index (load factor <= 1/2). */
+  private adopt(c: PairColumns, capacity: number): void {
+    this.watchTime = grown(c.watchTime, capacity);
+    this.at = grown(c.at, capacity);
+    this.furthest = grown(c.furthest, capacity);
+    this.updatedAt = grown(c.updatedAt, capacity);
+    this.events = grown(c.events, capacity);
+    this.user = grown(c.user, capacity);
+    this.slug = grown(c.slug, capacity);
+    this.next = grown(c.next, capacity);
     this.index = new Int32Array(capacity * 2);
     this.mask = capacity * 2 - 1;
     for (let pair = 0; pair < this.count; pair++) this.insertIndex(pair);
@@ -112,21 +116,9 @@ export class PairTable {
   }
 
   static fromColumns(c: PairColumns): PairTable {
-    const n = c.user.length;
     const table = new PairTable(0);
-    table.count = n;
-    const cap = capacityFor(n);
-    table.watchTime = grown(c.watchTime, cap);
-    table.at = grown(c.at, cap);
-    table.furthest = grown(c.furthest, cap);
-    table.updatedAt = grown(c.updatedAt, cap);
-    table.events = grown(c.events, cap);
-    table.user = grown(c.user, cap);
-    table.slug = grown(c.slug, cap);
-    table.next = grown(c.next, cap);
-    table.index = new Int32Array(cap * 2);
-    table.mask = cap * 2 - 1;
-    for (let pair = 0; pair < n; pair++) table.insertIndex(pair);
+    table.count = c.user.length;
+    table.adopt(c, capacityFor(table.count));
     return table;
   }
 }
