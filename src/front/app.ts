@@ -30,8 +30,7 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
       methods: {
         GET: (ex) => {
           const waiting = shards.notReady;
-          if (isStopping()) ex.error(unavailable('the service is shutting down'));
-          else if (waiting.length > 0) ex.error(unavailable(`shards ${waiting.join(', ')} of ${config.shards} are not ready`));
+          if (waiting.length > 0) ex.error(unavailable(`shards ${waiting.join(', ')} of ${config.shards} are not ready`));
           else ex.json(200, { status: 'ready', shards: config.shards });
         },
       },
@@ -47,6 +46,8 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
   return uWS.App().any('/*', (res, req) => {
     const ex = new Exchange(res);
     try {
+      // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
+      if (isStopping() && req.getUrl() !== '/healthz') throw unavailable('the service is shutting down');
       const method = req.getCaseSensitiveMethod().toUpperCase();
       const { handler, params } = router.match(method, req.getUrl());
       // Everything from `req` is read now: uWS invalidates it when this callback returns.

@@ -27,11 +27,17 @@ async function main(): Promise<void> {
   );
   const shard = new Shard(id, config, storage, recovered.state, recovered.seq, recovered.snapshot);
 
+  let stopping = false;
   const hello = packr.pack({ shard: id, shards: config.shards, pid: process.pid } satisfies Hello);
   const server = await listenFrames(
     socketPath(config.dataDir, id),
     (kind, reqId, body, reply) => {
       if (kind === Kind.Ingest) {
+        if (stopping) {
+          // Nothing new once draining has begun, so the drain ends; the front answers 503.
+          reply(Kind.Failure, reqId, packr.pack({ code: 'unavailable', message: `shard ${id} is shutting down` } satisfies ShardFailure));
+          return;
+        }
         shard.ingest(body).then(
           (accepted) => reply(Kind.Ack, reqId, packr.pack(accepted)),
           (err: unknown) => reply(Kind.Failure, reqId, packr.pack(storageFailure(err))),
@@ -49,7 +55,6 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void shard.snapshot().catch(shard.onSnapshotError), config.snapshotEveryMs);
   timer.unref();
 
-  let stopping = false;
   const stop = async (why: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
