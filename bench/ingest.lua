@@ -1,7 +1,7 @@
 -- wrk script for POST /events (the ceiling server answers the same requests).
 --
 --   wrk -t1 -c64 -d8s --latency -s bench/ingest.lua http://127.0.0.1:PORT/events -- \
---       MODE BATCH USERS SLUGS POOL SEED RATE CONNECTIONS
+--       MODE BATCH USERS SLUGS POOL SEED RATE
 --
 -- MODE   "single": one event object per request; "batch": a JSON array of BATCH events
 -- USERS  distinct users to draw from ("user-0000042"), SLUGS distinct movies ("movie-00042")
@@ -9,9 +9,9 @@
 --        on the socket, not on string building (the requests cycle through the pool)
 -- SEED   random seed: users, slugs and positions are random, so events spread over shards/pairs
 -- RATE   0: as fast as the server answers. >0: target requests/s for the whole run; wrk has no
---        rate limit, so each connection waits about CONNECTIONS/RATE s between its requests
---        (delay(), whole milliseconds, dithered so the mean is right). The achieved rate is
---        what wrk reports, not this target.
+--        rate limit, so delay() spaces the requests of all connections 1/RATE s apart on one
+--        schedule (LuaJIT ffi clock_gettime; wrk waits whole milliseconds). The achieved rate
+--        is what wrk reports, not this target.
 --
 -- init() prints "WRK_INIT" when the pool is built; done() prints one line "WRK_JSON {...}" with the
 -- counts and the latency distribution (us). Both flush, so the bench sees them as they happen.
@@ -28,7 +28,6 @@ function init(args)
   local poolSize = tonumber(args[5] or "4096")
   local seed = tonumber(args[6] or "1")
   local rate = tonumber(args[7] or "0")
-  local connections = tonumber(args[8] or "64")
   math.randomseed(seed)
   local headers = { ["Content-Type"] = "application/json" }
   local function event()
@@ -50,12 +49,29 @@ function init(args)
   -- Start each thread at a different place in the pool.
   i = math.random(0, size - 1)
   if rate > 0 then
-    local gap = connections * 1000 / rate -- ms between two requests of one connection
-    local whole = math.floor(gap)
-    local frac = gap - whole
+    -- One schedule for the thread: request k is due at start + k/RATE. delay() is asked before
+    -- every request of every connection and returns the wait until the next free slot, so the
+    -- rate holds whatever the latency (as long as the connections are enough to carry it).
+    local ffi = require("ffi")
+    ffi.cdef[[
+      typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+      int clock_gettime(int clock, bench_timespec *tp);
+    ]]
+    local ts = ffi.new("bench_timespec")
+    local function now_ms()
+      ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+      return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+    end
+    local gap = 1000 / rate
+    local slot = nil
     delay = function()
-      if math.random() < frac then return whole + 1 end
-      return whole
+      local now = now_ms()
+      -- After a stall, catch up at most one second's worth of requests, not the whole backlog.
+      if slot == nil or slot < now - 1000 then slot = now end
+      slot = slot + gap
+      local wait = slot - now
+      if wait <= 0 then return 0 end
+      return math.floor(wait + 0.5)
     end
   end
   -- Tells the bench that set-up is over (it reads wrk's CPU from here on).

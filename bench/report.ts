@@ -163,7 +163,7 @@ export function resultsMarkdown(r: Results): string {
   ].filter((x): x is string => x !== null);
 
   return [
-    `Run of **${r.meta.date.slice(0, 10)}** (${r.meta.date}) · ${r.meta.mode} suite in ${int(r.meta.elapsedS)} s · **${m.cores} cores** (${m.cpuModel}) · **${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM** · **Node ${m.node}** · wrk ${m.wrk} · Linux ${m.kernel} · temp DATA_DIR on ${r.meta.tmpFilesystem} · SHARDS=${r.meta.shards} unless stated · git \`${r.meta.git}\``,
+    `Run of **${r.meta.date.slice(0, 10)}** (${r.meta.date}) · ${r.meta.mode} suite in ${int(r.meta.elapsedS)} s · **${m.cores} cores** (${m.cpuModel}) · **${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM** · **Node ${m.node}** · wrk ${m.wrk} · Linux ${m.kernel} · temp DATA_DIR on ${r.meta.tmpFilesystem} · load average at start ${(r.meta.loadAverage ?? []).map((x) => x.toFixed(1)).join(' / ')} · SHARDS=${r.meta.shards} unless stated · git \`${r.meta.git}\``,
     '',
     `Each figure is the median of ${s.runs} runs, with the min – max of those runs. wrk: \`-t1 -c${s.connections}\`, ${s.seconds} s per run after a ${s.warmupSeconds} s warm-up, ceiling and service runs alternating with the same request pools.`,
     '',
@@ -177,10 +177,22 @@ export function resultsMarkdown(r: Results): string {
 }
 
 /** The --profile summary: top self time of the front and of shard 0 under each ingest mode. */
-export function profileMarkdown(runs: { mode: string; rps: number; eventsPerS: number; front: ProfileSummary; shard: ProfileSummary }[], date: string, rows = 12): string {
+export interface ProfiledRun {
+  mode: string;
+  rps: number;
+  eventsPerS: number;
+  procCores: Record<string, number>;
+  front: ProfileSummary;
+  shard: ProfileSummary;
+}
+
+export function profileMarkdown(runs: ProfiledRun[], date: string, rows = 12): string {
   const out: string[] = [`Profiled ${date.slice(0, 10)} with \`npm run bench -- --profile\` (\`--cpu-prof\`, 10 s of wrk after a 2 s warm-up; self time, % of the process's busy time).`, ''];
   for (const r of runs) {
-    out.push(`**${r.mode} ingest** under the profiler: ${int(r.eventsPerS)} events/s (${int(r.rps)} requests/s).`, '');
+    const cores = Object.entries(r.procCores)
+      .map(([k, v]) => `${k} ${dec(v)}`)
+      .join(', ');
+    out.push(`**${r.mode} ingest** under the profiler: ${int(r.eventsPerS)} events/s (${int(r.rps)} requests/s); CPU cores: ${cores}.`, '');
     for (const [who, s] of [
       ['front', r.front],
       ['shard 0', r.shard],

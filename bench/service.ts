@@ -105,8 +105,11 @@ export class BenchService {
     const pm2Home = mkdtempSync(join(tmpdir(), 'wt-bench-pm2-'));
     const port = await freePort();
     const base = { ...(process.env as Record<string, string>) };
-    // A test runner's loader hooks (tap sets NODE_OPTIONS) must not ride along into the service.
+    // A test runner's loader hooks (tap sets NODE_OPTIONS) must not ride along into the service,
+    // nor tokens from the caller's shell: the bench sends no Authorization header.
     delete base.NODE_OPTIONS;
+    delete base.INGEST_TOKEN;
+    delete base.QUERY_TOKEN;
     const env: Record<string, string> = {
       ...base,
       PORT: String(port),

@@ -70,6 +70,8 @@ export interface Results {
     elapsedS: number;
     machine: MachineInfo;
     tmpFilesystem: string;
+    /** 1, 5 and 15 min load averages when the run started: other work on the machine */
+    loadAverage: number[];
     git: string;
     settings: Settings;
     shards: number;

@@ -7,19 +7,21 @@
  *   npm run bench -- --only=ingest,query   some sections (ingest, query, scaling, memory, recovery)
  *   npm run bench -- --profile         front and shard under --cpu-prof, single and batch ingest
  *   --out=DIR                          where results.json goes (and no BENCHMARKS.md update)
+ *   --render=FILE                      BENCHMARKS.md and bench/results.json from an earlier results.json
  *
  * All load goes to 127.0.0.1, every run is bounded in time, every service gets its own temp
  * DATA_DIR and PM2_HOME and a free port, and only processes started here are ever killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { summarizeFile, type ProfileSummary } from '../bench/cpuprofile.js';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { summarizeFile } from '../bench/cpuprofile.js';
 import { eventJson, load, pairNames } from '../bench/load.js';
 import { filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
 import type { QueryClientConfig, QueryClientResult } from '../bench/query-client.js';
-import { profileMarkdown, resultsMarkdown, updateSection } from '../bench/report.js';
+import { DirectService } from '../bench/direct.js';
+import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
 import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
 import { stat, type Stat } from '../bench/stats.js';
 import type { Results, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
@@ -108,7 +110,7 @@ interface Target {
 
 function ingestArgs(s: Settings, mode: 'single' | 'batch', seed: number, rate = 0): (string | number)[] {
   const p = mode === 'single' ? s.single : s.batched;
-  return [mode, mode === 'single' ? 1 : s.batch, p.users, p.slugs, p.pool, seed, Math.round(rate), s.connections];
+  return [mode, mode === 'single' ? 1 : s.batch, p.users, p.slugs, p.pool, seed, Math.round(rate)];
 }
 
 async function wrkRun(wrk: string, s: Settings, target: Target, mode: 'single' | 'batch', seed: number, seconds = s.seconds, rate = 0): Promise<WrkFigure> {
@@ -364,30 +366,30 @@ async function recoverySection(s: Settings, out: Results): Promise<void> {
 async function profile(wrk: string, s: Settings): Promise<void> {
   const base = join(ROOT, 'bench/out/profile');
   rmSync(base, { recursive: true, force: true });
-  const summaries: { mode: string; rps: number; eventsPerS: number; front: ProfileSummary; shard: ProfileSummary }[] = [];
+  const summaries: ProfiledRun[] = [];
   for (const mode of ['single', 'batch'] as const) {
     const dir = join(base, mode);
     mkdirSync(dir, { recursive: true });
-    const svc = await BenchService.start({ shards: SHARDS, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } });
+    // pm2 cannot pass --cpu-prof (not allowed in NODE_OPTIONS): run the processes directly.
+    const svc = await DirectService.start(SHARDS, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const front = svc.front.pid!;
+    const shard0 = svc.shards[0]!.pid!;
     let f: WrkFigure;
-    let front: number;
-    let shard0: number;
     try {
-      const target = await serviceTarget(svc);
-      front = target.watch.front!;
-      shard0 = target.watch.shard0!;
+      const watch: Record<string, number> = { front };
+      svc.shards.forEach((c, k) => (watch[`shard${k}`] = c.pid!));
+      const target: Target = { url: svc.url, watch };
       await wrkRun(wrk, s, target, mode, 99, 2);
       f = await wrkRun(wrk, s, target, mode, 1, 10);
     } finally {
       await svc.stop();
-      svc.cleanup();
     }
     const file = (pid: number): string => {
       const name = readdirSync(dir).find((n) => n.includes(`.${pid}.`) && n.endsWith('.cpuprofile'));
       if (!name) throw new Error(`no .cpuprofile for pid ${pid} in ${dir}`);
       return join(dir, name);
     };
-    summaries.push({ mode, rps: f.requestsPerS, eventsPerS: f.eventsPerS, front: summarizeFile(file(front)), shard: summarizeFile(file(shard0)) });
+    summaries.push({ mode, rps: f.requestsPerS, eventsPerS: f.eventsPerS, procCores: f.procCores, front: summarizeFile(file(front)), shard: summarizeFile(file(shard0)) });
     say(`profile ${mode}: ${fmt(f.eventsPerS)} events/s under --cpu-prof; profiles in ${dir}`);
   }
   const md = profileMarkdown(summaries, new Date().toISOString());
@@ -424,6 +426,15 @@ async function main(): Promise<void> {
   };
   const smoke = flag('smoke') !== undefined;
   const s = smoke ? SMOKE : FULL;
+  const render = flag('render');
+  if (render) {
+    // Re-render BENCHMARKS.md (and bench/results.json) from a results.json of an earlier run.
+    const r = JSON.parse(readFileSync(render, 'utf8')) as Results;
+    updateSection(join(ROOT, 'BENCHMARKS.md'), 'results', resultsMarkdown(r));
+    if (resolve(render) !== join(ROOT, 'bench/results.json')) writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(r, null, 2) + '\n');
+    say(`BENCHMARKS.md and bench/results.json rendered from ${render}`);
+    return;
+  }
   const wrk = findWrk();
   if (!wrk) {
     console.error('wrk is not installed; the bench needs it as its load tool. Install it with: sudo apt-get install wrk');
@@ -461,6 +472,7 @@ async function main(): Promise<void> {
       elapsedS: 0,
       machine: machineInfo(wrkVersion(wrk)),
       tmpFilesystem: filesystemOf(tmpdir()),
+      loadAverage: loadavg(),
       git: await gitDescribe(),
       settings: s,
       shards: SHARDS,
