@@ -163,7 +163,8 @@ export class BenchService {
 
   /** The shards' recovery log lines so far (one per shard start). */
   recoveries(): Recovery[] {
-    const re = /\[shard (\d+)\] recovered (\d+) pairs from (.+?) \+ (\d+) log records \((\d+) events\) in (\d+) ms/g;
+    // JSON log lines (src/log.ts): {"level":"info",...,"shard":0,"msg":"recovered ..."}
+    const re = /"shard":(\d+),"msg":"recovered (\d+) pairs from (.+?) \+ (\d+) log records \((\d+) events\) in (\d+) ms"/g;
     return [...this.output.matchAll(re)].map((m) => ({
       shard: Number(m[1]),
       pairs: Number(m[2]),

@@ -1,3 +1,5 @@
+import { logger } from './log.js';
+
 export const SHUTDOWN_LIMIT_MS = 15_000;
 
 /** Calls `stop` once on SIGINT or SIGTERM (pm2-runtime sends SIGINT; supervisors send SIGTERM). */
@@ -9,7 +11,7 @@ export function onShutdownSignal(stop: (signal: string) => void): void {
       called = true;
       // A shutdown that hangs must not outlive the operator's patience (the contract allows 20 s).
       setTimeout(() => {
-        console.error(`shutdown after ${signal} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
+        logger().error(`shutdown after ${signal} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
         process.exit(1);
       }, SHUTDOWN_LIMIT_MS).unref();
       stop(signal);

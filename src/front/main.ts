@@ -1,22 +1,24 @@
 import uWS from 'uWebSockets.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ensureLayout, LayoutError } from '../data-dir.js';
+import { initLogger, logger } from '../log.js';
 import { exitWithParent, onShutdownSignal } from '../process.js';
 import { createApp } from './app.js';
 import { ShardSet } from './shard-set.js';
 
 /** The front process: HTTP on HOST:PORT, events and queries routed to the shard processes. */
 function main(): void {
+  const frontLog = initLogger('front');
   const config = loadConfig();
-  const log = (msg: string): void => console.log(`[front] ${msg}`);
+  const log = (msg: string): void => frontLog.info(msg);
   ensureLayout(config.dataDir, config.shards);
-  const shards = new ShardSet(config, log);
+  const shards = new ShardSet(config, (msg) => frontLog.warn(msg));
   let stopping = false;
   const app = createApp(config, shards, () => stopping);
 
   app.listen(config.host, config.port, (socket) => {
     if (!socket) {
-      console.error(`cannot listen on ${config.host}:${config.port} (PORT/HOST): is another process using it?`);
+      frontLog.fatal(`cannot listen on ${config.host}:${config.port} (PORT/HOST): is another process using it?`);
       process.exit(1);
     }
     log(`listening on http://${config.host}:${config.port}, ${config.shards} shards, data in ${config.dataDir}`);
@@ -45,6 +47,7 @@ try {
   main();
 } catch (err) {
   const known = err instanceof ConfigError || err instanceof LayoutError;
-  console.error(known ? (err as Error).message : err);
+  if (known) logger().fatal((err as Error).message);
+  else logger().fatal({ err }, `front failed: ${(err as Error)?.message ?? String(err)}`);
   process.exit(known ? 78 : 1);
 }

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { ensureLayout, LayoutError, socketPath } from '../data-dir.js';
 import { Kind, packr, type Hello, type Query, type ShardFailure } from '../transport/messages.js';
 import { listenFrames } from '../transport/server.js';
+import { initLogger, logger } from '../log.js';
 import { exitWithParent, onShutdownSignal } from '../process.js';
 import { recover } from './recovery.js';
 import { Shard } from './shard.js';
@@ -11,15 +12,16 @@ import { openStorage } from './storage.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const id = Number(process.env.SHARD_ID ?? process.env.NODE_APP_INSTANCE ?? 0);
+  const shardLog = initLogger('shard', { shard: id });
   if (!Number.isInteger(id) || id < 0 || id >= config.shards) {
     throw new ConfigError(`shard id ${id} is outside 0..${config.shards - 1} (SHARDS=${config.shards})`);
   }
-  const log = (msg: string): void => console.log(`[shard ${id}] ${msg}`);
+  const log = (msg: string): void => shardLog.info(msg);
   ensureLayout(config.dataDir, config.shards);
 
   const storage = openStorage(config, id);
   const recovered = recover(config, id, storage);
-  for (const s of recovered.skippedSnapshots) log(`snapshot at seq ${s.seq} skipped: ${s.reason}`);
+  for (const s of recovered.skippedSnapshots) shardLog.warn({ snapshotSeq: s.seq, reason: s.reason }, `snapshot at seq ${s.seq} skipped: ${s.reason}`);
   const { records, events, ms } = recovered.replayed;
   log(
     `recovered ${recovered.state.pairCount} pairs from ${recovered.snapshot ? `snapshot seq ${recovered.snapshot.seq}` : 'no snapshot'}` +
@@ -82,6 +84,7 @@ function storageFailure(err: unknown): ShardFailure {
 
 main().catch((err: unknown) => {
   const known = err instanceof ConfigError || err instanceof LayoutError;
-  console.error(known ? (err as Error).message : err);
+  if (known) logger().fatal((err as Error).message);
+  else logger().fatal({ err }, `shard failed: ${(err as Error)?.message ?? String(err)}`);
   process.exit(known ? 78 : 1);
 });

@@ -85,7 +85,7 @@ t.test('graceful stop and start answer identically; SIGTERM exits 0', async (t) 
   t.same(exit, { code: 0, signal: null }, 'pm2-runtime exits 0');
   t.ok(Date.now() - started < 20_000, 'within 20 s');
   t.ok(appPids.every((p) => !isAlive(p)), 'every app process has exited');
-  t.match(svc.output, /\[shard 0\] stopped/);
+  t.match(svc.output, /"shard":0,"msg":"stopped"/);
   const again = await Service.start({ shards: 2, dataDir: svc.dataDir, port: svc.port });
   t.teardown(() => again.dispose());
   t.same(await answers(again, users), before);
