@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
-import type { IngestRecord, Query, QueryResults, ShardStatus } from '../transport/messages.js';
+import { logger } from '../log.js';
+import type { IngestRecord, Query, QueryResults, ShardMetrics, ShardStatus } from '../transport/messages.js';
 import { applyRecord, decodeRecord } from './apply-batch.js';
 import { encodeSnapshot } from './snapshot.js';
 import type { ShardStorage } from './storage.js';
@@ -39,7 +40,8 @@ export class Shard {
   snapshotSeq: number;
   snapshotAt: number | null;
   /** A failed snapshot is not fatal (the log still has everything): it is reported here. */
-  onSnapshotError: (err: unknown) => void = (err) => console.error(`[shard ${this.id}] snapshot failed:`, err);
+  onSnapshotError: (err: unknown) => void = (err) =>
+    logger().error({ err, snapshotSeq: this.snapshotSeq }, 'snapshot failed; the log still holds every event, the next snapshot retries');
 
   constructor(
     readonly id: number,
@@ -165,7 +167,28 @@ export class Shard {
         return this.state.top(q.k);
       case 'status':
         return this.status();
+      case 'metrics':
+        return this.metrics();
+      case 'snapshot': {
+        // Started now, finished asynchronously: the caller polls 'status' until snapshotAt >= requestedAt.
+        const requestedAt = Date.now();
+        void this.snapshot(true).catch(this.onSnapshotError);
+        return { requestedAt, appliedSeq: this.appliedSeq };
+      }
+      case 'latest':
+        return this.state.latest(Math.max(0, Math.min(q.n, 1000)));
     }
+  }
+
+  /** Status plus this process's figures, for /metrics and the dashboard. */
+  metrics(): ShardMetrics {
+    return {
+      ...this.status(),
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      inflightBatches: this.inflight,
+      uptimeSeconds: process.uptime(),
+    };
   }
 
   status(): ShardStatus {

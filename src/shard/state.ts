@@ -13,6 +13,15 @@ export interface PairView {
   updatedAt: number;
 }
 
+/** A pair as the dashboard's "latest events" list shows it. */
+export interface LatestPair {
+  user: string;
+  slug: string;
+  at: number;
+  watchTime: number;
+  updatedAt: number;
+}
+
 export interface MoviePartial {
   slug: string;
   watchTime: number;
@@ -181,6 +190,37 @@ export class ShardState {
       items: heap.map((id) => ({ slug: names[id]!, watchTime: watch[id]!, viewers: this.movieViewers[id]! })),
       complete: n <= k,
     };
+  }
+
+  /** Calls `fn` for every pair, in storage order (read-only: for export and reshard). */
+  forEachPair(fn: (user: string, slug: string, pair: PairView) => void): void {
+    const users = this.users.names;
+    const userOf = this.pairs.user;
+    for (let pair = 0; pair < this.pairs.count; pair++) fn(users[userOf[pair]!]!, this.slugs.names[this.pairs.slug[pair]!]!, this.viewOf(pair));
+  }
+
+  /** The `n` most recently updated pairs, newest first (read-only: for the dashboard). O(pairs · log n). */
+  latest(n: number): LatestPair[] {
+    const updated = this.pairs.updatedAt;
+    const heap: number[] = [];
+    const worse = (a: number, b: number): boolean => updated[a]! < updated[b]! || (updated[a] === updated[b] && a < b);
+    for (let pair = 0; pair < this.pairs.count; pair++) {
+      if (heap.length < n) {
+        heap.push(pair);
+        siftUp(heap, heap.length - 1, worse);
+      } else if (n > 0 && worse(heap[0]!, pair)) {
+        heap[0] = pair;
+        siftDown(heap, 0, worse);
+      }
+    }
+    heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+    return heap.map((pair) => ({
+      user: this.users.names[this.pairs.user[pair]!]!,
+      slug: this.slugs.names[this.pairs.slug[pair]!]!,
+      at: this.pairs.at[pair]!,
+      watchTime: this.pairs.watchTime[pair]!,
+      updatedAt: updated[pair]!,
+    }));
   }
 
   snapshot(): StateSnapshot {

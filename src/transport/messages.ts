@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import type { MoviePartial, PairView } from '../shard/state.js';
+import type { LatestPair, MoviePartial, PairView } from '../shard/state.js';
 
 /** Frame kinds. Requests go front -> shard; replies carry the id of their request. */
 export const Kind = {
@@ -40,7 +40,10 @@ export type Query =
   | { op: 'userMovies'; user: string; limit: number }
   | { op: 'movies'; slugs: string[] }
   | { op: 'top'; k: number }
-  | { op: 'status' };
+  | { op: 'status' }
+  | { op: 'metrics' }
+  | { op: 'snapshot' }
+  | { op: 'latest'; n: number };
 
 export interface QueryResults {
   user: { watchTime: number; movies: number } | null;
@@ -49,6 +52,24 @@ export interface QueryResults {
   movies: MoviePartial[];
   top: { items: MoviePartial[]; complete: boolean };
   status: ShardStatus;
+  metrics: ShardMetrics;
+  snapshot: SnapshotStarted;
+  latest: LatestPair[];
+}
+
+/** What /metrics and the dashboard read from a shard: its status plus process figures. */
+export interface ShardMetrics extends ShardStatus {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** batches logged and waiting for their commit */
+  inflightBatches: number;
+  uptimeSeconds: number;
+}
+
+/** Answer to 'snapshot': one was started (or is running); done when status.snapshotAt >= requestedAt. */
+export interface SnapshotStarted {
+  requestedAt: number;
+  appliedSeq: number;
 }
 
 export interface ShardStatus {
