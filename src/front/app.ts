@@ -1,5 +1,6 @@
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config.js';
+import { createOps } from '../ops/routes.js';
 import { bearerCheck } from './auth.js';
 import { unavailable } from './errors.js';
 import { Exchange } from './http.js';
@@ -21,6 +22,7 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
   const raw = queryHandlers(shards);
   const q = Object.fromEntries(Object.entries(raw).map(([name, h]) => [name, guard(queryAuth, h)])) as typeof raw;
   const post = guard(ingestAuth, ingest(config, shards));
+  const ops = createOps(config, shards, () => router.describe());
   const router = new Router<Handler>([
     { path: '/', methods: { POST: post } },
     { path: '/events', methods: { POST: post } },
@@ -41,6 +43,13 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
     { path: '/users/:user/movies', methods: { GET: q.userMovies } },
     { path: '/users/:user/movies/:slug', methods: { GET: q.pair } },
     { path: '/users/:user/movies/:slug/latest', methods: { GET: q.latest } },
+    { path: '/openapi.json', methods: { GET: ops.openapi } },
+    { path: '/docs', methods: { GET: ops.docsPage } },
+    { path: '/docs/:asset', methods: { GET: ops.docsAsset } },
+    { path: '/metrics', methods: { GET: guard(queryAuth, ops.metrics) } },
+    { path: '/dashboard', methods: { GET: ops.dashboardPage } },
+    { path: '/dashboard/events', methods: { GET: ops.dashboardEvents } },
+    { path: '/dashboard/:asset', methods: { GET: ops.dashboardAsset } },
   ]);
 
   return uWS.App().any('/*', (res, req) => {
@@ -49,7 +58,9 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
       // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
       if (isStopping() && req.getUrl() !== '/healthz') throw unavailable('the service is shutting down');
       const method = req.getCaseSensitiveMethod().toUpperCase();
-      const { handler, params } = router.match(method, req.getUrl());
+      ex.method = method;
+      const { handler, params, route } = router.match(method, req.getUrl());
+      ex.route = route;
       // Everything from `req` is read now: uWS invalidates it when this callback returns.
       handler(ex, {
         method,

@@ -1,4 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
+import { logger } from '../log.js';
 import { ApiError } from './errors.js';
 
 const STATUS: Record<number, string> = {
@@ -14,6 +15,9 @@ const STATUS: Record<number, string> = {
   507: '507 Insufficient Storage',
 };
 
+/** Called once per answered exchange (metrics, debug request lines); set by src/ops. */
+export const responseHook: { onResponse: ((ex: Exchange, status: number, body: unknown) => void) | null } = { onResponse: null };
+
 /**
  * One HTTP exchange. uWebSockets.js forbids touching a response after the client went away,
  * so every write goes through here and checks `aborted` first.
@@ -21,6 +25,10 @@ const STATUS: Record<number, string> = {
 export class Exchange {
   aborted = false;
   done = false;
+  /** What the request was, once known: for metrics and logs. */
+  method = '';
+  route = '';
+  readonly startedAt = performance.now();
 
   constructor(readonly res: HttpResponse) {
     res.onAborted(() => {
@@ -31,6 +39,7 @@ export class Exchange {
   json(status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
     if (this.aborted || this.done) return;
     this.done = true;
+    responseHook.onResponse?.(this, status, body);
     const text = JSON.stringify(body);
     this.res.cork(() => {
       this.res.writeStatus(STATUS[status] ?? String(status));
@@ -40,8 +49,21 @@ export class Exchange {
     });
   }
 
+  /** A non-JSON answer (the docs page, its assets, the metrics text). */
+  send(status: number, contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}): void {
+    if (this.aborted || this.done) return;
+    this.done = true;
+    responseHook.onResponse?.(this, status, undefined);
+    this.res.cork(() => {
+      this.res.writeStatus(STATUS[status] ?? String(status));
+      this.res.writeHeader('Content-Type', contentType);
+      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.res.end(body);
+    });
+  }
+
   error(err: unknown, close = false): void {
-    const api = err instanceof ApiError ? err : internal(err);
+    const api = err instanceof ApiError ? err : internal(err, this);
     this.json(api.status, api.body(), api.headers, close);
   }
 
@@ -69,8 +91,8 @@ export function tooLarge(limit: number): ApiError {
   });
 }
 
-function internal(err: unknown): ApiError {
+function internal(err: unknown, ex: Exchange): ApiError {
   // Log the detail for operators; never send a stack trace to the client.
-  console.error('internal error:', err);
+  logger().error({ err, method: ex.method, route: ex.route }, 'internal error while handling a request');
   return new ApiError(500, 'internal', 'The server failed to handle this request; it has been logged.');
 }

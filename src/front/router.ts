@@ -20,6 +20,7 @@ export interface Route<H> {
 }
 
 interface Compiled<H> {
+  path: string;
   segments: string[];
   methods: Partial<Record<string, H>>;
   allow: string;
@@ -30,10 +31,15 @@ export class Router<H> {
   private readonly routes: Compiled<H>[];
 
   constructor(routes: Route<H>[]) {
-    this.routes = routes.map((r) => ({ segments: r.path.split('/').slice(1), methods: r.methods, allow: Object.keys(r.methods).join(', ') }));
+    this.routes = routes.map((r) => ({ path: r.path, segments: r.path.split('/').slice(1), methods: r.methods, allow: Object.keys(r.methods).join(', ') }));
   }
 
-  match(method: string, rawPath: string): { handler: H; params: Record<string, string> } {
+  /** Every route and its methods, in table order (what /openapi.json must document). */
+  describe(): { path: string; methods: string[] }[] {
+    return this.routes.map((r) => ({ path: r.path, methods: Object.keys(r.methods) }));
+  }
+
+  match(method: string, rawPath: string): { handler: H; params: Record<string, string>; route: string } {
     const parts = rawPath.split('/').slice(1);
     for (const route of this.routes) {
       const params = matchSegments(route.segments, parts);
@@ -42,7 +48,7 @@ export class Router<H> {
       if (!handler) {
         throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${rawPath}; use ${route.allow}`, {}, { Allow: route.allow });
       }
-      return { handler, params };
+      return { handler, params, route: route.path };
     }
     throw notFound(`No route ${rawPath}. See README.md for the API.`);
   }

@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bearerCheck } from '../../front/auth.js';
+import { notFound } from '../../front/errors.js';
+import type { Exchange } from '../../front/http.js';
+import type { Request } from '../../front/router.js';
+import type { ShardSet } from '../../front/shard-set.js';
+import { topMovies } from '../../front/top-movies.js';
+import { logger } from '../../log.js';
+import type { LatestPair } from '../../shard/state.js';
+import type { Metrics } from '../metrics.js';
+
+/** The page and its files live in the source tree (plain HTML/CSS/JS, no build step). */
+const PUBLIC = fileURLToPath(new URL('../../../../src/ops/dashboard/public/', import.meta.url));
+const FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'dashboard.js': 'text/javascript; charset=utf-8',
+  'dashboard.css': 'text/css; charset=utf-8',
+};
+
+const HISTORY_SECONDS = 300;
+const TOP = 10;
+const LATEST = 12;
+/** A viewer whose socket stays this many ticks behind is dropped (its buffer would grow forever). */
+const MAX_BACKLOGGED_TICKS = 10;
+
+interface Viewer {
+  ex: Exchange;
+  backlogged: number;
+}
+
+/** What one server-sent `data:` message carries (dashboard.js renders it). */
+export interface DashboardFrame {
+  now: number;
+  /** events acknowledged per second, oldest first, the last is the second that just ended */
+  eventsPerSecond: number[];
+  eventsIngested: number;
+  shards: {
+    shard: number;
+    up: boolean;
+    inflightEvents: number;
+    pendingBatches: number | null;
+    logSeq: number | null;
+    snapshotAgeSeconds: number | null;
+    users: number | null;
+    pairs: number | null;
+    movies: number | null;
+    rssBytes: number | null;
+  }[];
+  top: { slug: string; watchTime: number; viewers: number }[];
+  latest: LatestPair[];
+}
+
+/**
+ * GET /dashboard (a static page) and GET /dashboard/events (server-sent events): once a second,
+ * every connected page gets the same frame. Nothing is queried while no page is open; the
+ * events/s history is sampled from the metrics' running total, off the request path.
+ */
+export class Dashboard {
+  private readonly viewers = new Set<Viewer>();
+  private readonly history: number[] = [];
+  private lastTotal: number;
+  private building = false;
+  private readonly files = new Map<string, Buffer>();
+  private readonly check: (authorization: string | undefined) => void;
+
+  constructor(
+    private readonly shards: ShardSet,
+    private readonly metrics: Metrics,
+    queryToken: string | undefined,
+  ) {
+    this.check = bearerCheck(queryToken, 'The dashboard feed');
+    this.lastTotal = metrics.eventsIngested;
+    setInterval(() => this.tick(), 1000).unref();
+  }
+
+  page = (ex: Exchange): void => {
+    ex.send(200, FILES['index.html']!, this.file('index.html'), { 'Cache-Control': 'no-cache' });
+  };
+
+  asset = (ex: Exchange, req: Request): void => {
+    const name = req.params.asset ?? '';
+    if (name === 'index.html' || !FILES[name]) throw notFound(`No dashboard asset ${JSON.stringify(name)}.`);
+    ex.send(200, FILES[name]!, this.file(name), { 'Cache-Control': 'no-cache' });
+  };
+
+  /** Opens a server-sent event stream; the first frame follows at once. */
+  events = (ex: Exchange, req: Request): void => {
+    const token = new URLSearchParams(req.query).get('token');
+    this.check(req.headers.authorization ?? (token ? `Bearer ${token}` : undefined));
+    ex.done = true; // the stream is written here, never through json()/send()
+    ex.res.writeStatus('200 OK');
+    ex.res.writeHeader('Content-Type', 'text/event-stream');
+    ex.res.writeHeader('Cache-Control', 'no-cache');
+    ex.res.writeHeader('X-Accel-Buffering', 'no');
+    ex.res.write('retry: 2000\n\n');
+    const viewer = { ex, backlogged: 0 };
+    this.viewers.add(viewer);
+    void this.frame().then((frame) => this.send(viewer, frame));
+  };
+
+  private file(name: string): Buffer {
+    let body = this.files.get(name);
+    if (!body) this.files.set(name, (body = readFileSync(PUBLIC + name)));
+    return body;
+  }
+
+  private tick(): void {
+    const total = this.metrics.eventsIngested;
+    this.history.push(total - this.lastTotal);
+    this.lastTotal = total;
+    if (this.history.length > HISTORY_SECONDS) this.history.shift();
+    for (const v of this.viewers) if (v.ex.aborted) this.viewers.delete(v);
+    if (this.viewers.size === 0 || this.building) return;
+    this.building = true;
+    this.frame()
+      .then((frame) => {
+        for (const v of this.viewers) this.send(v, frame);
+      })
+      .catch((err: unknown) => logger().warn({ err }, 'dashboard frame failed'))
+      .finally(() => {
+        this.building = false;
+      });
+  }
+
+  private send(viewer: Viewer, frame: DashboardFrame): void {
+    const { ex } = viewer;
+    if (ex.aborted) {
+      this.viewers.delete(viewer);
+      return;
+    }
+    const text = `data: ${JSON.stringify(frame)}\n\n`;
+    let ok = true;
+    ex.res.cork(() => {
+      ok = ex.res.write(text);
+    });
+    viewer.backlogged = ok ? 0 : viewer.backlogged + 1;
+    if (viewer.backlogged > MAX_BACKLOGGED_TICKS) {
+      this.viewers.delete(viewer);
+      ex.res.close();
+    }
+  }
+
+  private async frame(): Promise<DashboardFrame> {
+    const [stats, top, latest] = await Promise.all([this.metrics.shardMetrics(), this.top(), this.latest()]);
+    const now = Date.now();
+    const history = this.history.slice();
+    while (history.length < HISTORY_SECONDS) history.unshift(0);
+    return {
+      now,
+      eventsPerSecond: history,
+      eventsIngested: this.metrics.eventsIngested,
+      shards: this.shards.clients.map((c, k) => {
+        const s = stats[k];
+        return {
+          shard: c.shard,
+          up: s !== null && s !== undefined,
+          inflightEvents: c.pendingEvents,
+          pendingBatches: s?.inflightBatches ?? null,
+          logSeq: s?.logSeq ?? null,
+          snapshotAgeSeconds: s && s.snapshotAt !== null ? Math.max(0, (now - s.snapshotAt) / 1000) : null,
+          users: s?.users ?? null,
+          pairs: s?.pairs ?? null,
+          movies: s?.movies ?? null,
+          rssBytes: s?.rssBytes ?? null,
+        };
+      }),
+      top,
+      latest,
+    };
+  }
+
+  private async top(): Promise<DashboardFrame['top']> {
+    try {
+      const items = await topMovies(
+        TOP,
+        (k) => this.shards.queryAll({ op: 'top', k }),
+        (slugs) => this.shards.queryAll({ op: 'movies', slugs }),
+      );
+      return items.map(({ slug, watchTime, viewers }) => ({ slug, watchTime, viewers }));
+    } catch {
+      return []; // a shard is down: the shard table shows which
+    }
+  }
+
+  private async latest(): Promise<LatestPair[]> {
+    const parts = await Promise.allSettled(this.shards.clients.map((c) => this.shards.query(c.shard, { op: 'latest', n: LATEST })));
+    const all = parts.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
+    all.sort((a, b) => b.updatedAt - a.updatedAt || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+    return all.slice(0, LATEST);
+  }
+}

@@ -1,0 +1,104 @@
+import t from 'tap';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import * as R from '../../src/front/response-schema.js';
+import { documentFor, OPERATIONS } from '../../src/ops/openapi.js';
+import { Service } from '../helpers/service.js';
+
+/** /openapi.json matches the routes the front serves, real responses match its schemas, and /docs works offline. */
+const svc = await Service.start({ shards: 2 });
+t.teardown(() => svc.dispose());
+
+// Response bodies are `any`: the JSON shape is what is being checked.
+async function request(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; text: string }> {
+  const ac = new AbortController();
+  const r = await fetch(svc.url + path, {
+    method,
+    signal: ac.signal,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if ((r.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    ac.abort(); // a stream never ends by itself
+    return { status: r.status, headers: r.headers, text: '' };
+  }
+  return { status: r.status, headers: r.headers, text: await r.text() };
+}
+
+const SAMPLE_PARAMS: Record<string, string> = { user: 'alice', slug: 'm1', asset: '' };
+const ASSETS: Record<string, string> = { '/docs/{asset}': 'swagger-ui.css', '/dashboard/{asset}': 'dashboard.js' };
+const fill = (path: string): string =>
+  path.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'asset' ? ASSETS[path]! : encodeURIComponent(SAMPLE_PARAMS[name]!)));
+
+t.test('every documented operation is served, with exactly the documented methods', async (t) => {
+  t.equal((await svc.post({ user: 'alice', slug: 'm1', at: 0 })).status, 200);
+  t.equal((await svc.post({ user: 'alice', slug: 'm1', at: 30 })).status, 200);
+  const doc = (await svc.get('/openapi.json')).body;
+  t.equal(doc.openapi, '3.1.0');
+  const paths = Object.entries(doc.paths as Record<string, Record<string, unknown>>);
+  t.ok(paths.length >= 17, `${paths.length} paths documented`);
+  for (const [path, item] of paths) {
+    const methods = Object.keys(item).map((m) => m.toUpperCase());
+    const url = fill(path);
+    for (const method of methods) {
+      const body = method === 'POST' ? { user: 'bob', slug: 'm1', at: 5 } : undefined;
+      const r = await request(method, url, body);
+      t.not(r.status, 405, `${method} ${url} is served`);
+      t.notMatch(r.text, /"No route /, `${method} ${url} is a route`);
+      t.ok(r.status < 400, `${method} ${url} answers ${r.status}`);
+    }
+    // A method that is not documented gets 405, and Allow names exactly the documented ones.
+    const probe = await request('DELETE', url);
+    t.equal(probe.status, 405, `DELETE ${url} is not served`);
+    t.same((probe.headers.get('allow') ?? '').split(', ').sort(), methods.sort(), `${url} allows ${methods.join(', ')}`);
+  }
+});
+
+t.test('the document is checked against the router both ways', async (t) => {
+  const served = Object.entries(OPERATIONS).map(([path, ops]) => ({ path, methods: Object.keys(ops) }));
+  t.ok(documentFor(served), 'the documented table builds');
+  t.throws(() => documentFor([...served, { path: '/secret', methods: ['GET'] }]), /GET \/secret is served but not documented/);
+  t.throws(() => documentFor(served.filter((r) => r.path !== '/metrics')), /GET \/metrics is documented but not served/);
+  t.throws(() => documentFor(served.map((r) => (r.path === '/events' ? { ...r, methods: ['POST', 'PUT'] } : r))), /PUT \/events is served but not documented/);
+});
+
+t.test('real responses match the documented schemas', async (t) => {
+  const check = (name: string, schema: TSchema, body: unknown) => {
+    const c = Compile(schema);
+    t.ok(c.Check(body), `${name}: ${JSON.stringify(body)} ${c.Check(body) ? '' : JSON.stringify([...c.Errors(body)].slice(0, 3))}`);
+  };
+  check('Accepted', R.Accepted, (await svc.post([{ user: 'carol', slug: 'm2', at: 1 }, { user: 'carol', slug: 'm2', at: 11 }])).body);
+  check('MovieWatchTime', R.MovieWatchTime, (await svc.get('/movies/m1/watch-time')).body);
+  check('UserWatchTime', R.UserWatchTime, (await svc.get('/users/alice/watch-time')).body);
+  check('Pair', R.Pair, (await svc.get('/users/alice/movies/m1')).body);
+  check('Latest', R.Latest, (await svc.get('/users/alice/movies/m1/latest')).body);
+  check('UserMovies', R.UserMovies, (await svc.get('/users/carol/movies')).body);
+  check('TopMovies', R.TopMovies, (await svc.get('/movies/top')).body);
+  check('Health', R.Health, (await svc.get('/healthz')).body);
+  check('Ready', R.Ready, (await svc.get('/readyz')).body);
+  check('Error (invalid_event)', R.ErrorBody, (await svc.post({ user: 'x', slug: 'y', at: '1' })).body);
+  check('Error (not_found)', R.ErrorBody, (await svc.get('/users/nobody/watch-time')).body);
+  check('IngestBody (array)', R.IngestBody, [{ user: 'a', slug: 'b', at: 1 }]);
+  t.notOk(Compile(R.IngestBody).Check([]), 'an empty batch is not a valid body');
+});
+
+t.test('/docs is Swagger UI, and everything it loads comes from the service', async (t) => {
+  const page = await request('GET', '/docs');
+  t.equal(page.status, 200);
+  t.match(page.headers.get('content-type'), /^text\/html/);
+  t.match(page.text, /id="swagger-ui"/);
+  t.notMatch(page.text, /https?:\/\//, 'no absolute URL (no CDN) in the page');
+  const refs = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  t.ok(refs.length >= 3, `the page loads ${refs.join(', ')}`);
+  for (const ref of refs) {
+    t.match(ref, /^\/docs\//, `${ref} is served by the service`);
+    const r = await request('GET', ref);
+    t.equal(r.status, 200, `${ref} loads`);
+    t.match(r.headers.get('content-type'), ref.endsWith('.css') ? /^text\/css/ : ref.endsWith('.js') ? /^text\/javascript/ : /^image\/png/);
+  }
+  const init = await request('GET', '/docs/docs-init.js');
+  t.match(init.text, /url: '\/openapi\.json'/);
+  t.match(init.text, /validatorUrl: null/, 'the online validator is off');
+  t.equal((await request('GET', '/docs/package.json')).status, 404, 'only the listed files are reachable');
+  t.equal((await request('GET', '/docs/..%2Fpackage.json')).status, 404);
+});
