@@ -15,7 +15,7 @@ export class DirectService {
     readonly dataDir: string,
     readonly front: ChildProcess,
     readonly shards: ChildProcess[],
-    private readonly output: { text: string },
+    readonly output: { text: string },
   ) {}
 
   get url(): string {

@@ -107,7 +107,12 @@ export function resultsMarkdown(r: Results): string {
     rows.push({ name: 'memory', figure: `shard RSS at ${n} pairs`, median: `${int(mm.rssAtPairsBytes.median / 2 ** 20)} MB`, range: spread(mm.rssAtPairsBytes, (b) => int(b / 2 ** 20)), ...none });
     rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: RSS / pairs`, median: int(mm.bytesPerPair.median), range: spread(mm.bytesPerPair, int), ceiling: '', target: '≤ 120 B', status: verdict(mm.bytesPerPair.median, 120, false) });
     rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: (RSS − empty RSS) / pairs`, median: int(mm.addedBytesPerPair.median), range: spread(mm.addedBytesPerPair, int), ceiling: '', target: '≤ 120 B', status: verdict(mm.addedBytesPerPair.median, 120, false) });
-    rows.push({ name: 'memory', figure: `bytes/pair after ${int(mm.events)} more events: RSS / pairs, added`, median: `${int(mm.bytesPerPairAfterEvents.median)}, ${int(mm.addedBytesPerPairAfterEvents.median)}`, range: `added ${spread(mm.addedBytesPerPairAfterEvents, int)}`, ...none });
+    rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: RssAnon added / pairs`, median: int(mm.anonAddedBytesPerPair.median), range: spread(mm.anonAddedBytesPerPair, int), ...none });
+    rows.push({ name: 'memory', figure: `shard RSS after ${int(mm.events)} more events`, median: `${int(mm.rssAfterEventsBytes.median / 2 ** 20)} MB`, range: spread(mm.rssAfterEventsBytes, (b) => int(b / 2 ** 20)), ...none });
+    rows.push({ name: 'memory', figure: `bytes/pair after ${int(mm.events)} more events: (RSS − empty RSS) / pairs`, median: int(mm.addedBytesPerPairAfterEvents.median), range: spread(mm.addedBytesPerPairAfterEvents, int), ...none });
+    if (mm.anonAddedBytesPerPairAfterEvents) {
+      rows.push({ name: 'memory', figure: `bytes/pair after ${int(mm.events)} more events: RssAnon added / pairs`, median: int(mm.anonAddedBytesPerPairAfterEvents.median), range: spread(mm.anonAddedBytesPerPairAfterEvents, int), ...none });
+    }
   }
   if (r.recovery) {
     const rc = r.recovery;

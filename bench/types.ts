@@ -102,6 +102,8 @@ export interface Results {
     rssAfterEventsBytes: Stat;
     bytesPerPairAfterEvents: Stat;
     addedBytesPerPairAfterEvents: Stat;
+    /** RssAnon only: leaves out LMDB and code pages mapped from files, which the kernel can drop */
+    anonAddedBytesPerPairAfterEvents: Stat;
   };
   recovery?: {
     /** start-to-ready on an empty DATA_DIR: pm2 and Node start-up, no data */

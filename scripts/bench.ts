@@ -305,6 +305,7 @@ async function memorySection(s: Settings, out: Results): Promise<void> {
     rssAfterEventsBytes: per((r) => r.afterEvents.rss),
     bytesPerPairAfterEvents: per((r) => r.afterEvents.rss / m.pairs),
     addedBytesPerPairAfterEvents: per((r) => (r.afterEvents.rss - r.empty.rss) / m.pairs),
+    anonAddedBytesPerPairAfterEvents: per((r) => (r.afterEvents.anon - r.empty.anon) / m.pairs),
   };
 }
 
