@@ -59,7 +59,8 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
       if (isStopping() && req.getUrl() !== '/healthz') throw unavailable('the service is shutting down');
       const method = req.getCaseSensitiveMethod().toUpperCase();
       ex.method = method;
-      const { handler, params, route } = router.match(method, req.getUrl());
+      // HEAD is GET without the body (Exchange leaves the body out).
+      const { handler, params, route } = router.match(method === 'HEAD' ? 'GET' : method, req.getUrl());
       ex.route = route;
       // Everything from `req` is read now: uWS invalidates it when this callback returns.
       handler(ex, {

@@ -45,7 +45,7 @@ export class Exchange {
       this.res.writeStatus(STATUS[status] ?? String(status));
       this.res.writeHeader('Content-Type', 'application/json');
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
-      this.res.end(text, close);
+      this.finish(text, close);
     });
   }
 
@@ -58,8 +58,14 @@ export class Exchange {
       this.res.writeStatus(STATUS[status] ?? String(status));
       this.res.writeHeader('Content-Type', contentType);
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
-      this.res.end(body);
+      this.finish(body, false);
     });
+  }
+
+  /** Ends the response; a HEAD request gets the headers (with the body's length) and no body. */
+  private finish(body: string | Uint8Array, close: boolean): void {
+    if (this.method === 'HEAD') this.res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, close);
+    else this.res.end(body, close);
   }
 
   error(err: unknown, close = false): void {

@@ -45,7 +45,13 @@ async function main(): Promise<void> {
           (err: unknown) => reply(Kind.Failure, reqId, packr.pack(storageFailure(err))),
         );
       } else if (kind === Kind.Query) {
-        reply(Kind.Result, reqId, packr.pack(shard.query(packr.unpack(body) as Query)));
+        // A query that fails answers its own request; it must not take the connection down.
+        try {
+          reply(Kind.Result, reqId, packr.pack(shard.query(packr.unpack(body) as Query)));
+        } catch (err) {
+          logger().error({ err }, 'query failed');
+          reply(Kind.Failure, reqId, packr.pack({ code: 'bad_request', message: `query failed: ${(err as Error).message}` } satisfies ShardFailure));
+        }
       } else {
         reply(Kind.Failure, reqId, packr.pack({ code: 'bad_request', message: `unknown frame kind ${kind}` } satisfies ShardFailure));
       }
