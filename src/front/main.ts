@@ -29,7 +29,7 @@ function main(): void {
       uWS.us_listen_socket_close(socket);
       // Requests already sent to shards get their answers; the shards drain before exiting too.
       const waitForDrain = setInterval(() => {
-        if (shards.clients.every((c) => c.pendingEvents === 0)) {
+        if (shards.clients.every((c) => c.unanswered === 0)) {
           clearInterval(waitForDrain);
           shards.close();
           app.close();

@@ -42,6 +42,13 @@ export class ShardClient {
   private socket: Socket | null = null;
   private outbox: Outbox | null = null;
   private readonly inflight = new Map<number, InFlight>();
+  /**
+   * Requests already answered 503 for want of a reply, by id → weight. The shard may still be
+   * holding them (stalled, not dead), so they keep counting toward the in-flight bound until it
+   * replies or the connection drops: a stalled shard cannot be fed a little more every timeout.
+   */
+  private readonly expired = new Map<number, number>();
+  /** Weight of `inflight` plus `expired`. */
   private inflightWeight = 0;
   private nextId = 1;
   private backoff = BACKOFF_MIN_MS;
@@ -61,6 +68,11 @@ export class ShardClient {
     this.sweeper = setInterval(() => this.expire(), Math.min(100, options.ackTimeoutMs / 2));
     this.sweeper.unref();
     this.open();
+  }
+
+  /** Requests whose HTTP answer still waits on this shard (what a graceful stop drains). */
+  get unanswered(): number {
+    return this.inflight.size;
   }
 
   get pendingEvents(): number {
@@ -99,7 +111,12 @@ export class ShardClient {
       return;
     }
     const call = this.inflight.get(id);
-    if (!call) return; // timed out earlier: already answered 503
+    if (!call) {
+      // Timed out earlier (already answered 503): only its weight is still held.
+      this.inflightWeight -= this.expired.get(id) ?? 0;
+      this.expired.delete(id);
+      return;
+    }
     this.inflight.delete(id);
     this.inflightWeight -= call.weight;
     if (kind === Kind.Failure) call.reject(new ShardRejected(packr.unpack(body) as ShardFailure));
@@ -146,7 +163,7 @@ export class ShardClient {
     for (const [id, call] of this.inflight) {
       if (call.deadline > now) break;
       this.inflight.delete(id);
-      this.inflightWeight -= call.weight;
+      this.expired.set(id, call.weight);
       call.reject(new ShardUnavailable(`shard ${this.shard} did not confirm within ${this.options.ackTimeoutMs} ms`));
     }
   }
@@ -154,6 +171,7 @@ export class ShardClient {
   private failAll(message: string): void {
     for (const call of this.inflight.values()) call.reject(new ShardUnavailable(message));
     this.inflight.clear();
+    this.expired.clear();
     this.inflightWeight = 0;
   }
 
