@@ -62,9 +62,9 @@ export class Exchange {
     });
   }
 
-  /** Ends the response; a HEAD request gets the headers (with the body's length) and no body. */
+  /** Ends the response; a HEAD request gets the headers and no body (uWS's endWithoutBody breaks keep-alive). */
   private finish(body: string | Uint8Array, close: boolean): void {
-    if (this.method === 'HEAD') this.res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength, close);
+    if (this.method === 'HEAD') this.res.end('', close);
     else this.res.end(body, close);
   }
 
