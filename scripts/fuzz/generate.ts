@@ -396,7 +396,7 @@ export class Generator {
     let statuses: number[];
     let route: string | undefined;
     if (!m) statuses = [404];
-    else if (!m.methods.includes(method)) statuses = method === 'HEAD' && m.methods.includes('GET') ? [405, 200] : [405];
+    else if (!m.methods.includes(method) && !(method === 'HEAD' && m.methods.includes('GET'))) statuses = [405];
     else {
       route = m.route;
       if (method === 'POST') statuses = [400];
@@ -412,6 +412,8 @@ export class Generator {
         }
       }
     }
+    // HEAD on a GET route: the GET's answer without its body (RFC 9110 §9.3.2), or 405 (the contract lists no HEAD).
+    if (method === 'HEAD' && m && m.methods.includes('GET')) statuses = [...new Set([...statuses, 405])];
     if (m?.badEncoding) statuses = [...new Set([...statuses.filter((s) => s !== 200), 400, 404])];
     // A router may decode segments while it matches, so an undecodable segment can be a 400 even
     // where no route matches in the end.
