@@ -1,6 +1,11 @@
 import type { Socket } from 'node:net';
 
-/** Collects the frames of one event-loop turn and sends them in one write: one syscall, not N. */
+/**
+ * Collects the frames queued by one callback and sends them in one write, one syscall for many
+ * frames. The flush is a microtask: it runs right after the callback that queued the frames (a
+ * socket read with many requests, or an LMDB commit that settles many batches), so batching adds
+ * no event-loop turn of latency. (Coalescing across HTTP requests is IngestBatcher's job.)
+ */
 export class Outbox {
   private frames: Buffer[] = [];
   private scheduled = false;
@@ -16,7 +21,7 @@ export class Outbox {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
+      queueMicrotask(() => {
         this.scheduled = false;
         this.flush();
       });
