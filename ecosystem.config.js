@@ -5,7 +5,12 @@ import { loadConfig } from './dist/src/config.js';
 const { shards } = loadConfig();
 // The processes take the same environment pm2 was started with; SHARDS is pinned so the front and
 // every shard agree even where it was left to the default.
-const env = { SHARDS: String(shards) };
+const env = {
+  SHARDS: String(shards),
+  // uWebSockets.js refuses request heads over 4 KiB that arrive in several reads (431); a pair
+  // query for two 256-character non-ASCII names percent-encodes to ~4.6 KB of path.
+  UWS_HTTP_MAX_HEADERS_SIZE: process.env.UWS_HTTP_MAX_HEADERS_SIZE || '16384',
+};
 const common = {
   exec_mode: 'fork',
   autorestart: true,

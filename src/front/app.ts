@@ -57,7 +57,8 @@ export function createApp(config: Config, shards: ShardSet, isStopping: () => bo
     try {
       // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
       if (isStopping() && req.getUrl() !== '/healthz') throw unavailable('the service is shutting down');
-      const method = req.getCaseSensitiveMethod().toUpperCase();
+      // Methods are case-sensitive (RFC 9110): `post` is not POST.
+      const method = req.getCaseSensitiveMethod();
       ex.method = method;
       // HEAD is GET without the body (Exchange leaves the body out).
       const { handler, params, route } = router.match(method === 'HEAD' ? 'GET' : method, req.getUrl());

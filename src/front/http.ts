@@ -81,7 +81,9 @@ export class Exchange {
       if (this.done) return;
       size += chunk.byteLength;
       if (size > limit) {
-        this.error(tooLarge(limit), true);
+        // Answer now, then read and drop the rest (`done` makes later chunks no-ops): closing
+        // with unread data would reset the connection and destroy the 413 before it is read.
+        this.error(tooLarge(limit));
         return;
       }
       // uWS reuses the chunk's memory after this callback returns: copy it.

@@ -40,14 +40,21 @@ export class Router<H> {
   }
 
   match(method: string, rawPath: string): { handler: H; params: Record<string, string>; route: string } {
+    if (rawPath.includes('\uFFFD')) {
+      // uWS turns raw bytes that are not UTF-8 into U+FFFD: they would alias a real name.
+      throw new ApiError(400, 'invalid_path', 'The path has raw bytes that are not UTF-8; percent-encode names (encodeURIComponent).');
+    }
     const parts = rawPath.split('/').slice(1);
     for (const route of this.routes) {
-      const params = matchSegments(route.segments, parts);
-      if (!params) continue;
+      const raw = matchSegments(route.segments, parts);
+      if (!raw) continue;
       const handler = route.methods[method];
       if (!handler) {
         throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${rawPath}; use ${route.allow}`, {}, { Allow: route.allow });
       }
+      // Decoded only once the route is known: a bad segment of an unknown route is a 404.
+      const params: Record<string, string> = {};
+      for (const [name, segment] of Object.entries(raw)) params[name] = decodeSegment(segment);
       return { handler, params, route: route.path };
     }
     throw notFound(`No route ${rawPath}. See README.md for the API.`);
@@ -62,7 +69,7 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
     const part = parts[i]!;
     if (p.startsWith(':')) {
       if (part === '') return null;
-      params[p.slice(1)] = decodeSegment(part);
+      params[p.slice(1)] = part;
     } else if (p !== part) {
       return null;
     }

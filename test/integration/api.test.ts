@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import t from 'tap';
 import { Service } from '../helpers/service.js';
 
@@ -155,4 +156,26 @@ t.test('HEAD is GET without a body', async (t) => {
   t.same([missing.status, (await missing.arrayBuffer()).byteLength], [404, 0]);
   const wrong = await fetch(`${svc.url}/events`, { method: 'HEAD' });
   t.same([wrong.status, wrong.headers.get('allow')], [405, 'POST']);
+});
+
+t.test('paths: bad encoding of an unknown route is 404, of a known one 400; methods are case-sensitive', async (t) => {
+  t.equal((await rawRequest(svc.url, 'OPTIONS', '/users/a%/movies/')).status, 404);
+  t.equal((await rawRequest(svc.url, 'GET', '/users/a%/watch-time')).status, 400);
+  const lower = await new Promise<string>((ok, fail) => {
+    // node:http upper-cases methods, so a raw socket sends the lower-case one.
+    const { hostname, port } = new URL(svc.url);
+    const sock = connect(Number(port), hostname, () => sock.end('post /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}'));
+    let text = '';
+    sock.on('data', (d: Buffer) => (text += d.toString()));
+    sock.on('end', () => ok(text));
+    sock.on('error', fail);
+  });
+  t.match(lower, /^HTTP\/1\.1 405/);
+});
+
+t.test('a long non-ASCII pair path (about 4.6 KB) is served', async (t) => {
+  const name = 'é'.repeat(256);
+  t.equal((await svc.post([ev(name, name, 0), ev(name, name, 5)])).status, 200);
+  const u = encodeURIComponent(name);
+  t.equal((await svc.get(`/users/${u}/movies/${u}/latest`)).body.at, 5);
 });
