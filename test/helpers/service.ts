@@ -64,6 +64,11 @@ export class Service {
     };
     const child = spawn(process.execPath, [PM2_RUNTIME, 'ecosystem.config.js'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const service = new Service(child, port, dataDir, env);
+    // pm2-runtime runs in its own process group: if this test process dies (a tap timeout, a
+    // crash) before its teardown, take the service down with it instead of leaving it running.
+    const reap = (): void => service.kill();
+    process.once('exit', reap);
+    void service.exit.then(() => process.off('exit', reap));
     await service.waitReady();
     return service;
   }
