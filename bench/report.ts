@@ -81,6 +81,16 @@ export function resultsMarkdown(r: Results): string {
       target: `half of max: ${int(q.targetRps)}`,
       status: `ingest p99 ${dec(q.ingest.p99Ms.median)} ms`,
     });
+    if (q.idle) {
+      const i = q.idle;
+      rows.push({
+        name: 'query-under-load',
+        figure: 'for reference, no ingest running: user, pair, movie, top-10 p50 / p99 ms',
+        median: [i.user, i.pair, i.movie, i.top10].map((k) => `${dec(k.p50Ms)} / ${dec(k.p99Ms)}`).join(', '),
+        range: '1 run',
+        ...none,
+      });
+    }
     for (const [kind, label, target] of [
       ['user', 'GET user watch-time', 2],
       ['pair', 'GET pair', 2],

@@ -84,6 +84,8 @@ export interface Results {
     targetRps: number;
     ingest: WrkSeries;
     preload: { pairs: number; users: number; movies: number };
+    /** the same query mix on the same data with no ingest running (one run) */
+    idle?: QueryClientResult;
     runs: QueryClientResult[];
     kinds: Record<string, { p50Ms: Stat; p99Ms: Stat; requests: number; errors: number }>;
   };

@@ -199,6 +199,11 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
       say(`query: ingest-single maximum measured here: ${fmt(max)} requests/s`);
     }
     const rate = max / 2;
+    // The same queries with no ingest load, for reference (after a 1 s warm-up of the same mix).
+    const idleConfig: QueryClientConfig = { port: svc.port, seconds: 1, ratePerKind: q.ratePerKind, users: q.users, perUser: q.perUser, movies: q.movies };
+    await runQueryClient(idleConfig);
+    const idle = await runQueryClient({ ...idleConfig, seconds: Math.min(3, q.seconds) });
+    say(`query without load: p99 user ${idle.user.p99Ms.toFixed(2)} pair ${idle.pair.p99Ms.toFixed(2)} movie ${idle.movie.p99Ms.toFixed(2)} top10 ${idle.top10.p99Ms.toFixed(2)} ms`);
     const ingest: WrkFigure[] = [];
     const runs: QueryClientResult[] = [];
     for (let i = 0; i < s.runs; i++) {
@@ -223,7 +228,7 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
         errors: runs.reduce((a, r) => a + r[k].errors, 0),
       };
     }
-    out.query = { targetRps: rate, ingest: series(ingest), preload: { pairs, users: q.users, movies: q.movies }, runs, kinds };
+    out.query = { targetRps: rate, ingest: series(ingest), preload: { pairs, users: q.users, movies: q.movies }, idle, runs, kinds };
   } finally {
     await svc.stop();
     svc.cleanup();
