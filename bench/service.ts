@@ -1,36 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-/** The repository root (this file runs as dist/bench/service.js). */
-export const ROOT = resolve(import.meta.dirname, '../..');
+import { freePort, isAlive, ROOT, sleep } from '../test/helpers/service.js';
+
+export { freePort, isAlive, ROOT, sleep };
 const PM2_RUNTIME = join(ROOT, 'node_modules/pm2/bin/pm2-runtime');
 const PM2 = join(ROOT, 'node_modules/pm2/bin/pm2');
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** GET on 127.0.0.1; resolves with the status, or 0 when nothing answers. */
 export function getStatus(port: number, path: string): Promise<number> {
