@@ -73,6 +73,11 @@ export class Exchange {
     this.json(api.status, api.body(), api.headers, close);
   }
 
+  /** Reads and drops the body (call before answering early): the connection stays usable. */
+  discardBody(): void {
+    this.res.onData(() => {});
+  }
+
   /** Reads the whole body, or answers 413 as soon as it grows past `limit` bytes. */
   readBody(limit: number, onBody: (body: Buffer) => void): void {
     const chunks: Buffer[] = [];

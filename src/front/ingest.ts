@@ -35,8 +35,8 @@ export function ingest(config: Config, shards: ShardSet) {
   return (ex: Exchange, req: Request): void => {
     const declared = Number(req.headers.contentLength);
     if (declared > config.maxBodyBytes) {
+      ex.discardBody(); // registered before answering: uWS forbids touching a finished response
       ex.error(tooLarge(config.maxBodyBytes));
-      ex.readBody(config.maxBodyBytes, () => {}); // drains the body, keeping the connection usable
       return;
     }
     const json = isJson(req.headers.contentType);

@@ -40,10 +40,6 @@ export class Router<H> {
   }
 
   match(method: string, rawPath: string): { handler: H; params: Record<string, string>; route: string } {
-    if (rawPath.includes('\uFFFD')) {
-      // uWS turns raw bytes that are not UTF-8 into U+FFFD: they would alias a real name.
-      throw new ApiError(400, 'invalid_path', 'The path has raw bytes that are not UTF-8; percent-encode names (encodeURIComponent).');
-    }
     const parts = rawPath.split('/').slice(1);
     for (const route of this.routes) {
       const raw = matchSegments(route.segments, parts);
@@ -78,6 +74,10 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
 }
 
 function decodeSegment(segment: string): string {
+  if (segment.includes('\uFFFD')) {
+    // uWS turns raw bytes that are not UTF-8 into U+FFFD: they would alias a real name.
+    throw new ApiError(400, 'invalid_path', 'The path has raw bytes that are not UTF-8; percent-encode names (encodeURIComponent).');
+  }
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -179,3 +179,23 @@ t.test('a long non-ASCII pair path (about 4.6 KB) is served', async (t) => {
   const u = encodeURIComponent(name);
   t.equal((await svc.get(`/users/${u}/movies/${u}/latest`)).body.at, 5);
 });
+
+t.test('raw non-UTF-8 bytes: 404 on an unknown route, 400 in a name', async (t) => {
+  const send = (path: string) =>
+    new Promise<string>((ok, fail) => {
+      const { hostname, port } = new URL(svc.url);
+      const sock = connect(Number(port), hostname, () =>
+        sock.end(Buffer.concat([Buffer.from('GET '), Buffer.from(path, 'latin1'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])),
+      );
+      let text = '';
+      sock.on('data', (d: Buffer) => (text += d.toString()));
+      sock.on('end', () => ok(text));
+      sock.on('error', fail);
+    });
+  t.match(await send('/USERS/\xff/WATCH-TIME'), /^HTTP\/1\.1 404/);
+  t.match(await send('/users/\xff/watch-time'), /^HTTP\/1\.1 400/);
+});
+
+t.test('nothing above failed inside the server', async (t) => {
+  t.notMatch(svc.output, /internal error/, 'no request ended in an internal error');
+});
