@@ -1,17 +1,11 @@
 import { parseArgs } from 'node:util';
+import type { DispatchOptions } from './dispatcher.js';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from './viewers.js';
 
-export interface Options {
+export interface Options extends DispatchOptions {
   url: string;
   viewers: number;
   movies: number;
-  events: number | null;
-  durationMs: number | null;
-  rate: number;
-  concurrency: number;
-  batchMin: number;
-  batchMax: number;
-  seed: number;
   verify: boolean;
   /** Send an Idempotency-Key with every request (the same on its retries). */
   idempotencyKeys: boolean;
