@@ -4,11 +4,10 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort, isAlive, ROOT, sleep } from '../test/helpers/service.js';
+import { freePort, isAlive, ROOT, runPm2, sleep } from '../test/helpers/service.js';
 
 export { freePort, isAlive, ROOT, sleep };
 const PM2_RUNTIME = join(ROOT, 'node_modules/pm2/bin/pm2-runtime');
-const PM2 = join(ROOT, 'node_modules/pm2/bin/pm2');
 
 /** GET on 127.0.0.1; resolves with the status, or 0 when nothing answers. */
 export function getStatus(port: number, path: string): Promise<number> {
@@ -115,13 +114,7 @@ export class BenchService {
   }
 
   private pm2(...args: string[]): Promise<string> {
-    return new Promise((ok, fail) => {
-      const p = spawn(process.execPath, [PM2, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      p.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`pm2 ${args.join(' ')} exited ${code}: ${out}`))));
-    });
+    return runPm2(this.env, args);
   }
 
   /** pids of an app (`wt-front`, `wt-shard`) in instance order, from `pm2 jlist`. */

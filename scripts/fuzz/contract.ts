@@ -112,14 +112,6 @@ const ROUTES: RouteModel[] = [
   { segments: ['users', ':', 'movies', ':', 'latest'], methods: ['GET'] },
 ];
 
-function decodes(segment: string): boolean {
-  try {
-    decodeURIComponent(segment);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface RouteMatch {
   route: string;
@@ -203,3 +195,13 @@ export const OK_KEYS: Record<string, string[]> = {
   '/users/:/movies/:': ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt'],
   '/users/:/movies/:/latest': ['user', 'slug', 'at', 'updatedAt'],
 };
+
+/** Whether a path segment is valid percent-encoded UTF-8. */
+export function decodes(segment: string): boolean {
+  try {
+    decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import type { Heartbeat } from '../chaos/oracle.js';
 import { Rng } from '../simulator/random.js';
-import { classifyBody, contentTypeIsJson, limitOk, matchRoute, type Limits } from './contract.js';
+import { classifyBody, contentTypeIsJson, decodes, limitOk, matchRoute, type Limits } from './contract.js';
 import { buildRequest } from './raw-http.js';
 
 /** One fuzz request and what the contract allows as its answer. */
@@ -58,14 +58,6 @@ const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS
 
 const enc = encodeURIComponent;
 
-function decodes(segment: string): boolean {
-  try {
-    decodeURIComponent(segment);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A seeded stream of fuzz cases. Each case is classified by contract.ts; valid or undecided bodies

@@ -8,6 +8,17 @@ export const ROOT = resolve(import.meta.dirname, '../../..');
 const PM2_RUNTIME = join(ROOT, 'node_modules/pm2/bin/pm2-runtime');
 const PM2 = join(ROOT, 'node_modules/pm2/bin/pm2');
 
+/** Runs the pm2 CLI with `env` (its PM2_HOME picks the service); resolves with its output. */
+export function runPm2(env: Record<string, string>, args: string[]): Promise<string> {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, [PM2, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`pm2 ${args.join(' ')} exited ${code}: ${out}`))));
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
@@ -89,13 +100,7 @@ export class Service {
 
   /** A pm2 CLI command against this service's pm2 (e.g. `restart 0`). */
   pm2(...args: string[]): Promise<string> {
-    return new Promise((ok, fail) => {
-      const p = spawn(process.execPath, [PM2, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      p.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`pm2 ${args.join(' ')} exited ${code}: ${out}`))));
-    });
+    return runPm2(this.env, args);
   }
 
   /** pids of the app processes by pm2 name (`wt-front`, `wt-shard`), in instance order. */
