@@ -1,4 +1,4 @@
-type TypedArray = Float64Array | Uint32Array | Int32Array;
+type TypedArray = Float64Array | Uint32Array | Int32Array | Uint8Array;
 
 /** A copy of `array` with room for `capacity` elements (new slots hold `fill`). */
 export function grown<T extends TypedArray>(array: T, capacity: number, fill = 0): T {

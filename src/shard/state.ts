@@ -1,5 +1,7 @@
 import { capacityFor, grown } from './columns.js';
+import { bestIds } from './bounded-heap.js';
 import { Interner } from './interner.js';
+import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
 import { RecentRequests } from './recent-requests.js';
 import { applyHeartbeat } from './watch-rule.js';
@@ -58,6 +60,7 @@ export class ShardState {
   private movieWatch: Float64Array = new Float64Array(1024);
   private movieViewers: Uint32Array = new Uint32Array(1024);
   private pairs = new PairTable();
+  private leaders = new MovieLeaders();
 
   constructor(
     readonly maxStep: number,
@@ -94,6 +97,7 @@ export class ShardState {
     if (gained !== 0) {
       this.userWatch[userId]! += gained;
       this.movieWatch[slugId]! += gained;
+      this.leaders.touched(slugId, this.movieWatch, this.slugs.names);
     }
   }
 
@@ -109,12 +113,14 @@ export class ShardState {
   }
 
   private slugIdFor(slug: string): number {
+    const known = this.slugs.size;
     const id = this.slugs.intern(slug);
     if (id === this.movieWatch.length) {
       const cap = id * 2;
       this.movieWatch = grown(this.movieWatch, cap);
       this.movieViewers = grown(this.movieViewers, cap);
     }
+    if (id === known) this.leaders.touched(id, this.movieWatch, this.slugs.names);
     return id;
   }
 
@@ -164,32 +170,18 @@ export class ShardState {
     return out;
   }
 
-  /**
-   * The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is
-   * all of them. One pass with a bounded heap: O(movies · log k).
-   */
+  /** The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is all of them. */
   top(k: number): { items: MoviePartial[]; complete: boolean } {
-    const n = this.slugs.size;
+    const ids = this.leaders.top(k, this.movieColumns());
     const names = this.slugs.names;
-    const watch = this.movieWatch;
-    // Heap of movie ids whose root is the worst kept movie.
-    const heap: number[] = [];
-    const worse = (a: number, b: number): boolean =>
-      watch[a]! < watch[b]! || (watch[a] === watch[b] && compareNames(names[a]!, names[b]!) > 0);
-    for (let id = 0; id < n; id++) {
-      if (heap.length < k) {
-        heap.push(id);
-        siftUp(heap, heap.length - 1, worse);
-      } else if (worse(heap[0]!, id)) {
-        heap[0] = id;
-        siftDown(heap, 0, worse);
-      }
-    }
-    heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
     return {
-      items: heap.map((id) => ({ slug: names[id]!, watchTime: watch[id]!, viewers: this.movieViewers[id]! })),
-      complete: n <= k,
+      items: ids.map((id) => ({ slug: names[id]!, watchTime: this.movieWatch[id]!, viewers: this.movieViewers[id]! })),
+      complete: this.slugs.size <= k,
     };
+  }
+
+  private movieColumns(): MovieColumns {
+    return { count: this.slugs.size, watch: this.movieWatch, names: this.slugs.names };
   }
 
   /** Calls `fn` for every pair, in storage order (read-only: for export and reshard). */
@@ -202,19 +194,8 @@ export class ShardState {
   /** The `n` most recently updated pairs, newest first (read-only: for the dashboard). O(pairs · log n). */
   latest(n: number): LatestPair[] {
     const updated = this.pairs.updatedAt;
-    const heap: number[] = [];
-    const worse = (a: number, b: number): boolean => updated[a]! < updated[b]! || (updated[a] === updated[b] && a < b);
-    for (let pair = 0; pair < this.pairs.count; pair++) {
-      if (heap.length < n) {
-        heap.push(pair);
-        siftUp(heap, heap.length - 1, worse);
-      } else if (n > 0 && worse(heap[0]!, pair)) {
-        heap[0] = pair;
-        siftDown(heap, 0, worse);
-      }
-    }
-    heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
-    return heap.map((pair) => ({
+    const newest = bestIds(this.pairs.count, n, (a, b) => updated[a]! < updated[b]! || (updated[a] === updated[b] && a < b));
+    return newest.map((pair) => ({
       user: this.users.names[this.pairs.user[pair]!]!,
       slug: this.slugs.names[this.pairs.slug[pair]!]!,
       at: this.pairs.at[pair]!,
@@ -252,6 +233,7 @@ export class ShardState {
     state.movieWatch = grown(s.movieWatch, mcap);
     state.movieViewers = grown(s.movieViewers, mcap);
     state.pairs = PairTable.fromColumns(s.pairs);
+    state.leaders = new MovieLeaders(false);
     return state;
   }
 }
@@ -259,26 +241,4 @@ export class ShardState {
 /** Code-unit order, the order the API sorts names in. */
 export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function siftUp(heap: number[], i: number, worse: (a: number, b: number) => boolean): void {
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!worse(heap[i]!, heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-    i = parent;
-  }
-}
-
-function siftDown(heap: number[], i: number, worse: (a: number, b: number) => boolean): void {
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let w = i;
-    if (l < heap.length && worse(heap[l]!, heap[w]!)) w = l;
-    if (r < heap.length && worse(heap[r]!, heap[w]!)) w = r;
-    if (w === i) return;
-    [heap[i], heap[w]] = [heap[w]!, heap[i]!];
-    i = w;
-  }
 }
