@@ -65,10 +65,19 @@ export function resultsMarkdown(r: Results): string {
     rows.push({ name: 'ingest-single', figure: 'ack latency p99 ms', median: dec(v.p99Ms.median), range: spread(v.p99Ms, (n) => dec(n)), ...none });
     rows.push({ name: 'ingest-single', figure: 'ack latency p99.9 ms', median: dec(v.p999Ms.median), range: spread(v.p999Ms, (n) => dec(n)), ...none });
   }
+  if (r.ingestSingleCommit) {
+    const v = r.ingestSingleCommit;
+    const rt = cs ? v.eventsPerS.median / cs.median : NaN;
+    rows.push({ name: 'ingest-single, DURABILITY=commit', figure: 'events/s; ack p50 / p99 ms', median: `${int(v.eventsPerS.median)}; ${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: spread(v.eventsPerS, int), ceiling: pct(rt), target: '≥ 50% of ceiling', status: verdict(rt, 0.5, true) });
+  }
   if (r.ingestBatch) {
     const v = r.ingestBatch;
     rows.push({ name: 'ingest-batch', figure: `events/s, ${s.batch}-event arrays`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '≥ 600,000', status: verdict(v.eventsPerS.median, 600_000, true) });
     rows.push({ name: 'ingest-batch', figure: 'ack latency p50 / p99 ms', median: `${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: `p99 ${spread(v.p99Ms, (n) => dec(n))}`, ...none });
+  }
+  if (r.ingestBatchCommit) {
+    const v = r.ingestBatchCommit;
+    rows.push({ name: 'ingest-batch, DURABILITY=commit', figure: `events/s, ${s.batch}-event arrays; ack p50 / p99 ms`, median: `${int(v.eventsPerS.median)}; ${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '≥ 600,000', status: verdict(v.eventsPerS.median, 600_000, true) });
   }
   if (r.query) {
     const q = r.query;
@@ -88,6 +97,16 @@ export function resultsMarkdown(r: Results): string {
         figure: 'for reference, no ingest running: user, pair, movie, top-10 p50 / p99 ms',
         median: [i.user, i.pair, i.movie, i.top10].map((k) => `${dec(k.p50Ms)} / ${dec(k.p99Ms)}`).join(', '),
         range: '1 run',
+        ...none,
+      });
+    }
+    if (q.floor) {
+      const f = q.floor;
+      rows.push({
+        name: 'query-under-load',
+        figure: 'floor: the same client and load against the ceiling server (GET answered at once): user, pair, movie, top-10 p50 / p99 ms',
+        median: (['user', 'pair', 'movie', 'top10'] as const).map((k) => `${dec(f[k]!.p50Ms.median)} / ${dec(f[k]!.p99Ms.median)}`).join(', '),
+        range: `p99 ${spread(f.user!.p99Ms, (n) => dec(n))} (user)`,
         ...none,
       });
     }
@@ -173,6 +192,8 @@ export function resultsMarkdown(r: Results): string {
     cpuLine('ceiling, batch', r.ceiling?.batch),
     cpuLine('ingest-single', r.ingestSingle),
     cpuLine('ingest-batch', r.ingestBatch),
+    cpuLine('ingest-single, DURABILITY=commit', r.ingestSingleCommit),
+    cpuLine('ingest-batch, DURABILITY=commit', r.ingestBatchCommit),
     cpuLine('ingest-single at half rate (query-under-load)', r.query?.ingest),
     ...Object.entries(r.scaling ?? {}).map(([k, v]) => cpuLine(`ingest-batch, SHARDS=${k}`, v)),
   ].filter((x): x is string => x !== null);

@@ -79,6 +79,9 @@ export interface Results {
   ceiling?: { single: WrkSeries; batch: WrkSeries };
   ingestSingle?: WrkSeries;
   ingestBatch?: WrkSeries;
+  /** the same runs against a service with DURABILITY=commit (no fsync), side by side */
+  ingestSingleCommit?: WrkSeries;
+  ingestBatchCommit?: WrkSeries;
   query?: {
     /** requests/s asked of the throttled wrk: half of ingest-single's median */
     targetRps: number;
@@ -88,6 +91,8 @@ export interface Results {
     idle?: QueryClientResult;
     runs: QueryClientResult[];
     kinds: Record<string, { p50Ms: Stat; p99Ms: Stat; requests: number; errors: number }>;
+    /** the same client and load against the ceiling server, run by run beside the service */
+    floor?: Record<string, { p50Ms: Stat; p99Ms: Stat; requests: number; errors: number }>;
   };
   scaling?: Record<string, WrkSeries>;
   memory?: {

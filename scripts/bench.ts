@@ -154,33 +154,50 @@ async function serviceTarget(svc: BenchService): Promise<Target> {
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-/** ceiling, ingest-single, ingest-batch: ceiling and service runs alternate, same seeds. */
+/**
+ * ceiling, ingest-single, ingest-batch: ceiling and service runs alternate, same seeds. The
+ * service runs twice side by side: the default DURABILITY=fsync, and DURABILITY=commit (acked once
+ * in the page cache: survives kill -9 of any process, the contract's durability, not power loss).
+ */
 async function ingestSection(wrk: string, s: Settings, out: Results): Promise<void> {
   const ceiling = await startCeiling();
   const svc = await BenchService.start({ shards: SHARDS });
+  const commitSvc = await BenchService.start({ shards: SHARDS, env: { DURABILITY: 'commit' } });
   try {
     const service = await serviceTarget(svc);
+    const commit = await serviceTarget(commitSvc);
     for (const mode of ['single', 'batch'] as const) {
       if (s.warmupSeconds > 0) {
-        await wrkRun(wrk, s, ceiling.target, mode, 99, s.warmupSeconds);
-        await wrkRun(wrk, s, service, mode, 99, s.warmupSeconds);
+        for (const target of [ceiling.target, service, commit]) await wrkRun(wrk, s, target, mode, 99, s.warmupSeconds);
       }
       const c: WrkFigure[] = [];
       const v: WrkFigure[] = [];
+      const w: WrkFigure[] = [];
       for (let i = 0; i < s.runs; i++) {
         c.push(await wrkRun(wrk, s, ceiling.target, mode, i + 1));
         v.push(await wrkRun(wrk, s, service, mode, i + 1));
-        say(`${mode} run ${i + 1}: ceiling ${fmt(c[i]!.eventsPerS)} events/s, service ${fmt(v[i]!.eventsPerS)} events/s (p99 ${v[i]!.latencyMs.p99.toFixed(2)} ms)`);
+        w.push(await wrkRun(wrk, s, commit, mode, i + 1));
+        say(
+          `${mode} run ${i + 1}: ceiling ${fmt(c[i]!.eventsPerS)} events/s, service ${fmt(v[i]!.eventsPerS)} events/s (p99 ${v[i]!.latencyMs.p99.toFixed(2)} ms),` +
+            ` DURABILITY=commit ${fmt(w[i]!.eventsPerS)} events/s`,
+        );
       }
       out.ceiling ??= { single: series([]), batch: series([]) };
       out.ceiling[mode] = series(c);
-      if (mode === 'single') out.ingestSingle = series(v);
-      else out.ingestBatch = series(v);
+      if (mode === 'single') {
+        out.ingestSingle = series(v);
+        out.ingestSingleCommit = series(w);
+      } else {
+        out.ingestBatch = series(v);
+        out.ingestBatchCommit = series(w);
+      }
     }
   } finally {
     await ceiling.stop();
-    await svc.stop();
-    svc.cleanup();
+    for (const x of [svc, commitSvc]) {
+      await x.stop();
+      x.cleanup();
+    }
   }
 }
 
@@ -204,31 +221,48 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
     await runQueryClient(idleConfig);
     const idle = await runQueryClient({ ...idleConfig, seconds: Math.min(3, q.seconds) });
     say(`query without load: p99 user ${idle.user.p99Ms.toFixed(2)} pair ${idle.pair.p99Ms.toFixed(2)} movie ${idle.movie.p99Ms.toFixed(2)} top10 ${idle.top10.p99Ms.toFixed(2)} ms`);
+    // The same load and queries against the ceiling server, run by run beside the service: the
+    // floor this machine and this client set (scheduling, wake-ups), with no hop to a shard.
+    const ceiling = await startCeiling();
+    const ceilingPort = Number(new URL(ceiling.target.url).port);
     const ingest: WrkFigure[] = [];
     const runs: QueryClientResult[] = [];
-    for (let i = 0; i < s.runs; i++) {
-      const config: QueryClientConfig = { port: svc.port, seconds: q.seconds, ratePerKind: q.ratePerKind, users: q.users, perUser: q.perUser, movies: q.movies };
+    const floorRuns: QueryClientResult[] = [];
+    const underLoad = async (t: Target, port: number, i: number): Promise<[WrkFigure, QueryClientResult]> => {
+      const config: QueryClientConfig = { port, seconds: q.seconds, ratePerKind: q.ratePerKind, users: q.users, perUser: q.perUser, movies: q.movies };
       // wrk starts first and ends last: every query is timed under load.
-      const load = wrkRun(wrk, s, target, 'single', 10 + i, q.seconds + 2, rate);
+      const load = wrkRun(wrk, s, t, 'single', 10 + i, q.seconds + 2, rate);
       await sleep(1000);
-      const queries = runQueryClient(config);
-      const [f, r] = await Promise.all([load, queries]);
-      ingest.push(f);
-      runs.push(r);
-      say(
-        `query run ${i + 1}: ingest ${fmt(f.requestsPerS)} req/s (target ${fmt(rate)}); p99 user ${r.user.p99Ms.toFixed(2)} pair ${r.pair.p99Ms.toFixed(2)} movie ${r.movie.p99Ms.toFixed(2)} top10 ${r.top10.p99Ms.toFixed(2)} ms`,
-      );
+      return Promise.all([load, runQueryClient(config)]);
+    };
+    try {
+      for (let i = 0; i < s.runs; i++) {
+        const [, floor] = await underLoad(ceiling.target, ceilingPort, i);
+        floorRuns.push(floor);
+        const [f, r] = await underLoad(target, svc.port, i);
+        ingest.push(f);
+        runs.push(r);
+        say(
+          `query run ${i + 1}: ingest ${fmt(f.requestsPerS)} req/s (target ${fmt(rate)}); p99 user ${r.user.p99Ms.toFixed(2)} pair ${r.pair.p99Ms.toFixed(2)} movie ${r.movie.p99Ms.toFixed(2)} top10 ${r.top10.p99Ms.toFixed(2)} ms;` +
+            ` ceiling p99 ${floor.user.p99Ms.toFixed(2)} ms`,
+        );
+      }
+    } finally {
+      await ceiling.stop();
     }
-    const kinds: NonNullable<Results['query']>['kinds'] = {};
-    for (const k of ['user', 'pair', 'movie', 'top10'] as const) {
-      kinds[k] = {
-        p50Ms: stat(runs.map((r) => r[k].p50Ms)),
-        p99Ms: stat(runs.map((r) => r[k].p99Ms)),
-        requests: runs.reduce((a, r) => a + r[k].requests, 0),
-        errors: runs.reduce((a, r) => a + r[k].errors, 0),
-      };
-    }
-    out.query = { targetRps: rate, ingest: series(ingest), preload: { pairs, users: q.users, movies: q.movies }, idle, runs, kinds };
+    const kindsOf = (rs: QueryClientResult[]): NonNullable<Results['query']>['kinds'] => {
+      const kinds: NonNullable<Results['query']>['kinds'] = {};
+      for (const k of ['user', 'pair', 'movie', 'top10'] as const) {
+        kinds[k] = {
+          p50Ms: stat(rs.map((r) => r[k].p50Ms)),
+          p99Ms: stat(rs.map((r) => r[k].p99Ms)),
+          requests: rs.reduce((a, r) => a + r[k].requests, 0),
+          errors: rs.reduce((a, r) => a + r[k].errors, 0),
+        };
+      }
+      return kinds;
+    };
+    out.query = { targetRps: rate, ingest: series(ingest), preload: { pairs, users: q.users, movies: q.movies }, idle, runs, kinds: kindsOf(runs), floor: kindsOf(floorRuns) };
   } finally {
     await svc.stop();
     svc.cleanup();
