@@ -24,7 +24,12 @@ const common = {
   env,
 };
 
+// glibc moves its mmap threshold up after large frees, so a snapshot's large transient buffers come
+// back from the heap instead of fresh mappings and the heap never shrinks; a fixed threshold returns
+// them to the OS (measured: shard RSS after 10M events on 1M pairs 769 -> 520 MB, same ingest rate).
+const shardEnv = { ...env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '131072' };
+
 export const apps = [
-  { ...common, name: 'wt-shard', script: './dist/src/shard/main.js', instances: shards },
+  { ...common, name: 'wt-shard', script: './dist/src/shard/main.js', instances: shards, env: shardEnv },
   { ...common, name: 'wt-front', script: './dist/src/front/main.js', instances: 1 },
 ];
