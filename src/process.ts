@@ -2,6 +2,14 @@ import { logger } from './log.js';
 
 export const SHUTDOWN_LIMIT_MS = 15_000;
 
+/** A shutdown that hangs must not outlive the operator's patience (the contract allows 20 s). */
+function exitIfStillRunningAfter(why: string): void {
+  setTimeout(() => {
+    logger().error(`shutdown after ${why} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_LIMIT_MS).unref();
+}
+
 /** Calls `stop` once on SIGINT or SIGTERM (pm2-runtime sends SIGINT; supervisors send SIGTERM). */
 export function onShutdownSignal(stop: (signal: string) => void): void {
   let called = false;
@@ -9,11 +17,7 @@ export function onShutdownSignal(stop: (signal: string) => void): void {
     process.on(signal, () => {
       if (called) return;
       called = true;
-      // A shutdown that hangs must not outlive the operator's patience (the contract allows 20 s).
-      setTimeout(() => {
-        logger().error(`shutdown after ${signal} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
-        process.exit(1);
-      }, SHUTDOWN_LIMIT_MS).unref();
+      exitIfStillRunningAfter(signal);
       stop(signal);
     });
   }
@@ -25,10 +29,17 @@ export function onShutdownSignal(stop: (signal: string) => void): void {
  * orphan holding the port or a shard's data.
  */
 export function exitWithParent(stop: () => void): void {
-  if (process.connected) process.on('disconnect', stop);
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    exitIfStillRunningAfter('the parent process exited');
+    stop();
+  };
+  if (process.connected) process.on('disconnect', once);
   const parent = process.ppid;
   const timer = setInterval(() => {
-    if (process.ppid !== parent) stop();
+    if (process.ppid !== parent) once();
   }, 1000);
   timer.unref();
 }

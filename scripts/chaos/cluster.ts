@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAlive, Service, sleep } from '../../test/helpers/service.js';
 
 export interface App {
@@ -26,6 +26,8 @@ export class Cluster {
   serviceRestarts = 0;
   /** App processes still alive after their pm2-runtime was killed and the wait ran out. */
   orphans = 0;
+  /** For each orphan: app, pid, /proc state. */
+  orphanNotes: string[] = [];
   /** Processes this run has SIGSTOPped and not yet continued. */
   private readonly stopped = new Set<number>();
   private outputs: string[] = [];
@@ -96,6 +98,11 @@ export class Cluster {
     const exitMs = Date.now() - killedAt;
     const left = pids.filter(isAlive);
     if (left.length > 0) {
+      // Which app, and what it was doing (state and kernel wait channel), for whoever debugs it.
+      for (const pid of left) {
+        const app = apps.find((a) => a.pid === pid);
+        this.orphanNotes.push(`${app?.name ?? '?'} ${app?.instance ?? ''} pid ${pid}: ${procState(pid)}`);
+      }
       this.orphans += left.length;
       for (const pid of left) process.kill(pid, 'SIGKILL');
       while (left.some(isAlive)) await sleep(50);
@@ -134,5 +141,19 @@ export class Cluster {
     for (const pid of [...this.stopped]) this.thaw(pid);
     await this.svc.dispose();
     if (!keepData) this.svc.removeData();
+  }
+}
+
+/** `State` from /proc/PID/status and the kernel wait channel of each thread. */
+function procState(pid: number): string {
+  try {
+    const state = /^State:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
+    const threads = readdirSync(`/proc/${pid}/task`).map((t) => {
+      const read = (f: string): string => readFileSync(`/proc/${pid}/task/${t}/${f}`, 'utf8').trim();
+      return `${read('comm')}:${read('wchan') || '-'}`;
+    });
+    return `${state}; threads ${threads.join(' ')}`;
+  } catch (err) {
+    return `unreadable (${(err as Error).message})`;
   }
 }

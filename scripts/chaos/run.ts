@@ -119,7 +119,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (s.unresolved > 0) problems.push(`${s.unresolved} requests never acknowledged within ${o.graceMs / 1000} s after the run`);
     if (s.noRetryAfter > 0) problems.push(`${s.noRetryAfter} 503 answers without Retry-After`);
     for (const [kind, n] of s.errors) if (kind.startsWith('HTTP ') || kind.startsWith('200 ')) problems.push(`${n} unexpected answers: ${kind}`);
-    if (cluster.orphans > 0) problems.push(`${cluster.orphans} app processes outlived their killed pm2-runtime by 20 s`);
+    if (cluster.orphans > 0) problems.push(`${cluster.orphans} app processes outlived their killed pm2-runtime by 20 s: ${cluster.orphanNotes.join('; ')}`);
     const expectedRestarts = faults.shardKills + faults.frontKills;
     if (pm2Restarts > expectedRestarts) problems.push(`${pm2Restarts - expectedRestarts} pm2 restarts not caused by a kill (a crash)`);
     problems.push(...faults.failures);
