@@ -179,6 +179,11 @@ export function resultsMarkdown(r: Results): string {
       }
     }
   }
+  if (r.scalingSingle) {
+    for (const [shards, v] of Object.entries(r.scalingSingle)) {
+      rows.push({ name: 'scaling', figure: `ingest-single events/s, SHARDS=${shards}`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cs), target: '', status: '' });
+    }
+  }
   if (r.scaling) {
     for (const [shards, v] of Object.entries(r.scaling)) {
       rows.push({ name: 'scaling', figure: `ingest-batch events/s, SHARDS=${shards}`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '', status: '' });
@@ -195,6 +200,7 @@ export function resultsMarkdown(r: Results): string {
     cpuLine('ingest-single, DURABILITY=commit', r.ingestSingleCommit),
     cpuLine('ingest-batch, DURABILITY=commit', r.ingestBatchCommit),
     cpuLine('ingest-single at half rate (query-under-load)', r.query?.ingest),
+    ...Object.entries(r.scalingSingle ?? {}).map(([k, v]) => cpuLine(`ingest-single, SHARDS=${k}`, v)),
     ...Object.entries(r.scaling ?? {}).map(([k, v]) => cpuLine(`ingest-batch, SHARDS=${k}`, v)),
   ].filter((x): x is string => x !== null);
 

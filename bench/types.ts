@@ -94,7 +94,10 @@ export interface Results {
     /** the same client and load against the ceiling server, run by run beside the service */
     floor?: Record<string, { p50Ms: Stat; p99Ms: Stat; requests: number; errors: number }>;
   };
+  /** ingest-batch by SHARDS */
   scaling?: Record<string, WrkSeries>;
+  /** ingest-single by SHARDS */
+  scalingSingle?: Record<string, WrkSeries>;
   memory?: {
     pairs: number;
     events: number;

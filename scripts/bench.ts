@@ -290,15 +290,18 @@ function runQueryClient(config: QueryClientConfig): Promise<QueryClientResult> {
 /** ingest-batch on a fresh service with SHARDS = 1, 2, 4. */
 async function scalingSection(wrk: string, s: Settings, out: Results): Promise<void> {
   out.scaling = {};
+  out.scalingSingle = {};
   for (const shards of s.scaling) {
     const svc = await BenchService.start({ shards });
     try {
       const target = await serviceTarget(svc);
-      if (s.warmupSeconds > 0) await wrkRun(wrk, s, target, 'batch', 99, s.warmupSeconds);
-      const runs: WrkFigure[] = [];
-      for (let i = 0; i < s.runs; i++) runs.push(await wrkRun(wrk, s, target, 'batch', i + 1));
-      out.scaling[String(shards)] = series(runs);
-      say(`scaling SHARDS=${shards}: ${fmt(out.scaling[String(shards)]!.eventsPerS.median)} events/s`);
+      for (const mode of ['single', 'batch'] as const) {
+        if (s.warmupSeconds > 0) await wrkRun(wrk, s, target, mode, 99, s.warmupSeconds);
+        const runs: WrkFigure[] = [];
+        for (let i = 0; i < s.runs; i++) runs.push(await wrkRun(wrk, s, target, mode, i + 1));
+        (mode === 'single' ? out.scalingSingle : out.scaling)[String(shards)] = series(runs);
+      }
+      say(`scaling SHARDS=${shards}: single ${fmt(out.scalingSingle[String(shards)]!.eventsPerS.median)} events/s, batch ${fmt(out.scaling[String(shards)]!.eventsPerS.median)} events/s`);
     } finally {
       await svc.stop();
       svc.cleanup();
