@@ -17,9 +17,9 @@ interface Pending {
 
 /**
  * One shard: log first, then memory. A batch is appended to the LMDB log (every frame of one
- * socket read in one transaction: group commit), and only once that commit is
- * durable is it applied to the in-memory state, in log order, and acknowledged. So memory never
- * holds anything the log does not, and replaying the log rebuilds exactly what was acknowledged.
+ * socket read in one transaction: group commit), and only once that commit is durable is it
+ * applied to the in-memory state, in log order, and acknowledged. So memory never holds anything
+ * the log does not, and replaying the log rebuilds exactly what was acknowledged.
  */
 export class Shard {
   private queue: Pending[] = [];
@@ -71,7 +71,7 @@ export class Shard {
    * committed (and, with DURABILITY=fsync, flushed) right after the read, on this thread. Frames
    * that arrive meanwhile wait in the socket and make the next transaction. Measured against
    * lmdb-js's asynchronous writes (a writer thread and two thread hand-offs per commit):
-   * single-event ingest +15% with fsync and +20% without, batches +8% (BENCHMARKS.md).
+   * single-event ingest +15–19% with fsync and +18% without, batches +8% (BENCHMARKS.md).
    */
   private commit(): void {
     const frames = this.uncommitted;
@@ -94,7 +94,7 @@ export class Shard {
   private settle(entry: Pending, error: unknown): void {
     entry.done = true;
     entry.error = error;
-    // Apply strictly in log order, whatever order the commits are reported in.
+    // Apply strictly in log order: a failed transaction's frames are rejected in their turn.
     while (this.head < this.queue.length && this.queue[this.head]!.done) {
       const next = this.queue[this.head++]!;
       if (next.error) {
