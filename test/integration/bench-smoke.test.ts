@@ -45,6 +45,8 @@ t.test('npm run bench -- --smoke runs every section and writes results.json', { 
   measured('ceiling batch', r.ceiling?.batch);
   measured('ingest-single', r.ingestSingle);
   measured('ingest-batch', r.ingestBatch);
+  measured('ingest-single, DURABILITY=commit', r.ingestSingleCommit);
+  measured('ingest-batch, DURABILITY=commit', r.ingestBatchCommit);
   measured('query-under-load ingest', r.query?.ingest);
   t.equal(r.ingestSingle?.errors, 0, 'no ingest request failed');
   t.equal(r.ingestBatch?.errors, 0, 'no batch request failed');
@@ -53,7 +55,13 @@ t.test('npm run bench -- --smoke runs every section and writes results.json', { 
     t.ok(k && k.requests > 0 && Number.isFinite(k.p99Ms.median), `query-under-load timed ${kind} GETs`);
     t.equal(k?.errors, 0, `every ${kind} GET answered 200`);
   }
+  for (const kind of ['user', 'pair', 'movie', 'top10']) {
+    const f = r.query?.floor?.[kind];
+    t.ok(f && f.requests > 0 && Number.isFinite(f.p99Ms.median), `query floor: ${kind} GETs timed against the ceiling`);
+  }
   for (const [shards, s] of Object.entries(r.scaling ?? {})) measured(`scaling SHARDS=${shards}`, s);
+  for (const [shards, s] of Object.entries(r.scalingSingle ?? {})) measured(`scaling single SHARDS=${shards}`, s);
+  t.equal(Object.keys(r.scalingSingle ?? {}).length, Object.keys(r.scaling ?? {}).length, 'scaling measured single and batch ingest for each SHARDS value');
   t.ok(Object.keys(r.scaling ?? {}).length >= 2, 'scaling ran with more than one SHARDS value');
   t.ok(r.memory && r.memory.rssAtPairsBytes.median > 0 && r.memory.rssAfterEventsBytes.median > 0, 'memory: shard RSS read after loading pairs and events');
   const cases = Object.values(r.recovery?.cases ?? {});
