@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { shardDir, socketPath } from '../../src/data-dir.js';
 import type { ShardStorage } from '../../src/shard/storage.js';
 import { ShardClient } from '../../src/transport/client.js';
-import { Kind, packr, type Query, type QueryResults } from '../../src/transport/messages.js';
+import { Kind, packr, type Query, type QueryResults } from '../../src/protocol/index.js';
 
 /** Bad command line: exit 2 with the usage. */
 export class UsageError extends Error {

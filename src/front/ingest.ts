@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { IngestBatch } from '../transport/messages.js';
+import type { IngestBatch } from '../protocol/index.js';
 import { ApiError } from './errors.js';
 import type { Exchange } from './http.js';
 import { tooLarge } from './http.js';

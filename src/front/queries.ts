@@ -1,9 +1,8 @@
-import type { PairView } from '../shard/state.js';
+import { mergePartials, topMoviesOf, type PairView } from '../protocol/index.js';
 import { ApiError, notFound } from './errors.js';
 import type { Exchange } from './http.js';
 import type { Request } from './router.js';
 import type { ShardSet } from './shard-set.js';
-import { mergePartials, topMovies } from './top-movies.js';
 
 type Handler = (ex: Exchange, req: Request) => void;
 
@@ -77,11 +76,7 @@ export function queryHandlers(shards: ShardSet) {
 
     topMovies: respond(async ({ query }) => {
       const limit = parseLimit(query, 10, 1000);
-      const items = await topMovies(
-        limit,
-        (k) => shards.queryAll({ op: 'top', k }),
-        (slugs) => shards.queryAll({ op: 'movies', slugs }),
-      );
+      const items = await topMoviesOf(shards, limit);
       return { items: items.map(({ slug, watchTime, viewers }) => ({ slug, watchTime, viewers })) };
     }),
   };

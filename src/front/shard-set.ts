@@ -3,7 +3,7 @@ import { socketPath } from '../data-dir.js';
 import { shardOf } from '../hash.js';
 import { ShardClient, ShardRejected, ShardUnavailable } from '../transport/client.js';
 import { IngestBatcher } from '../transport/ingest-batcher.js';
-import { Kind, packr, type IngestBatch, type Query, type QueryResults } from '../transport/messages.js';
+import { Kind, packr, type IngestBatch, type Query, type QueryResults } from '../protocol/index.js';
 import { ApiError, unavailable } from './errors.js';
 
 /** The front's clients for all shards: routing by user, fan-out, and shard errors as API errors. */

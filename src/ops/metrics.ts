@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Exchange } from '../front/http.js';
 import type { ShardSet } from '../front/shard-set.js';
 import { logger } from '../log.js';
-import type { ShardMetrics } from '../transport/messages.js';
+import type { ShardMetrics } from '../protocol/index.js';
 
 type Child = { observe(value: number): void };
 

@@ -1,4 +1,4 @@
-import { packr, type IngestBatch, type IngestRecord } from '../transport/messages.js';
+import { packr, type IngestBatch, type IngestRecord } from '../protocol/index.js';
 import type { ShardState } from './state.js';
 
 /** Decodes one log record (an IngestRecord: the batches of one frame). */

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { ensureLayout, LayoutError, socketPath } from '../data-dir.js';
-import { Kind, packr, type Hello, type Query, type ShardFailure } from '../transport/messages.js';
+import { Kind, packr, type Hello, type Query, type ShardFailure } from '../protocol/index.js';
 import { listenFrames } from '../transport/server.js';
 import { initLogger, logger } from '../log.js';
 import { exitWithParent, onShutdownSignal } from '../process.js';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { packr } from '../transport/messages.js';
+import { packr } from '../protocol/index.js';
 import type { StateSnapshot } from './state.js';
 
 /**

@@ -1,3 +1,4 @@
+import { compareNames, type LatestPair, type MoviePartial, type PairView, type ShardTop, type UserTotals } from '../protocol/index.js';
 import { capacityFor, grown } from './columns.js';
 import { bestIds } from './bounded-heap.js';
 import { Interner } from './interner.js';
@@ -5,30 +6,6 @@ import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
 import { RecentRequests } from './recent-requests.js';
 import { applyHeartbeat } from './watch-rule.js';
-
-export interface PairView {
-  slug: string;
-  watchTime: number;
-  at: number;
-  furthest: number;
-  events: number;
-  updatedAt: number;
-}
-
-/** A pair as the dashboard's "latest events" list shows it. */
-export interface LatestPair {
-  user: string;
-  slug: string;
-  at: number;
-  watchTime: number;
-  updatedAt: number;
-}
-
-export interface MoviePartial {
-  slug: string;
-  watchTime: number;
-  viewers: number;
-}
 
 export interface StateSnapshot {
   users: string[];
@@ -124,7 +101,7 @@ export class ShardState {
     return id;
   }
 
-  user(user: string): { watchTime: number; movies: number } | null {
+  user(user: string): UserTotals | null {
     const id = this.users.idOf(user);
     if (id === undefined) return null;
     return { watchTime: this.userWatch[id]!, movies: this.userMovieCount[id]! };
@@ -171,7 +148,7 @@ export class ShardState {
   }
 
   /** The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is all of them. */
-  top(k: number): { items: MoviePartial[]; complete: boolean } {
+  top(k: number): ShardTop {
     const ids = this.leaders.top(k, this.movieColumns());
     const names = this.slugs.names;
     return {
@@ -236,9 +213,4 @@ export class ShardState {
     state.leaders = new MovieLeaders(false);
     return state;
   }
-}
-
-/** Code-unit order, the order the API sorts names in. */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from './frame.js';
-import { Kind, packr, type Hello, type ShardFailure } from './messages.js';
+import { Kind, packr, type Hello, type ShardFailure } from '../protocol/index.js';
 import { Outbox } from './outbox.js';
 
 /** The shard cannot take or confirm the request now; the client should retry later. */

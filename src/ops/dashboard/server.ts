@@ -5,9 +5,8 @@ import { notFound } from '../../front/errors.js';
 import type { Exchange } from '../../front/http.js';
 import type { Request } from '../../front/router.js';
 import type { ShardSet } from '../../front/shard-set.js';
-import { topMovies } from '../../front/top-movies.js';
 import { logger } from '../../log.js';
-import type { LatestPair } from '../../shard/state.js';
+import { compareNames, topMoviesOf, type LatestPair } from '../../protocol/index.js';
 import type { Metrics } from '../metrics.js';
 
 /** The page and its files live in the source tree (plain HTML/CSS/JS, no build step). */
@@ -172,11 +171,7 @@ export class Dashboard {
 
   private async top(): Promise<DashboardFrame['top']> {
     try {
-      const items = await topMovies(
-        TOP,
-        (k) => this.shards.queryAll({ op: 'top', k }),
-        (slugs) => this.shards.queryAll({ op: 'movies', slugs }),
-      );
+      const items = await topMoviesOf(this.shards, TOP);
       return items.map(({ slug, watchTime, viewers }) => ({ slug, watchTime, viewers }));
     } catch {
       return []; // a shard is down: the shard table shows which
@@ -186,7 +181,7 @@ export class Dashboard {
   private async latest(): Promise<LatestPair[]> {
     const parts = await Promise.allSettled(this.shards.clients.map((c) => this.shards.query(c.shard, { op: 'latest', n: LATEST })));
     const all = parts.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
-    all.sort((a, b) => b.updatedAt - a.updatedAt || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+    all.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.user, b.user));
     return all.slice(0, LATEST);
   }
 }
