@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EX_CONFIG, WtError } from './errors.js';
 
 /** What DATA_DIR looks like:  layout.json  shard-0/ (LMDB env)  shard-0.sock  shard-1/ ... */
 export function shardDir(dataDir: string, shard: number): string {
@@ -16,8 +17,11 @@ export function socketPath(dataDir: string, shard: number): string {
   return join(tmpdir(), `wt-${tag}-${shard}.sock`);
 }
 
-export class LayoutError extends Error {
-  override name = 'LayoutError';
+/** DATA_DIR was written with another shard count. */
+export class LayoutError extends WtError {
+  constructor(message: string) {
+    super('layout_mismatch', message, EX_CONFIG);
+  }
 }
 
 interface Layout {

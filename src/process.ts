@@ -1,3 +1,4 @@
+import { WtError } from './errors.js';
 import { logger } from './log.js';
 
 export const SHUTDOWN_LIMIT_MS = 15_000;
@@ -8,6 +9,28 @@ function exitIfStillRunningAfter(why: string): void {
     logger().error(`shutdown after ${why} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS).unref();
+}
+
+/**
+ * Runs a process's `main` (the front, a shard, preflight). An error that carries an exit code
+ * (WtError.exitCode: a bad setting, a DATA_DIR written with another SHARDS) is reported in one
+ * line through `report` and exits with that code; anything else is a bug: logged with its
+ * stack, exit 1.
+ */
+export function runMain(name: string, main: () => void | Promise<void>, report: (message: string) => void = (m) => logger().fatal(m)): void {
+  const fail = (err: unknown): void => {
+    if (err instanceof WtError && err.exitCode !== undefined) {
+      report(err.message);
+      process.exit(err.exitCode);
+    }
+    logger().fatal({ err }, `${name} failed: ${(err as Error)?.message ?? String(err)}`);
+    process.exit(1);
+  };
+  try {
+    main()?.catch(fail);
+  } catch (err) {
+    fail(err);
+  }
 }
 
 /** Calls `stop` once on SIGINT or SIGTERM (pm2-runtime sends SIGINT; supervisors send SIGTERM). */

@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { WtError } from '../errors.js';
 import { packr } from '../protocol/index.js';
 import type { StateSnapshot } from './state.js';
 
@@ -46,8 +47,10 @@ export function encodeSnapshot(record: SnapshotRecord): Buffer {
   return Buffer.concat([head, body]);
 }
 
-export class SnapshotCorrupt extends Error {
-  override name = 'SnapshotCorrupt';
+export class SnapshotCorrupt extends WtError {
+  constructor(message: string) {
+    super('snapshot_corrupt', message);
+  }
 }
 
 export function decodeSnapshot(buf: Buffer): SnapshotRecord {
