@@ -28,25 +28,45 @@ interface Layout {
   shards: number;
 }
 
+const layoutFile = (dataDir: string): string => join(dataDir, 'layout.json');
+
+/**
+ * The shard count DATA_DIR records (layout.json); null before the first start. 0 means a reshard
+ * was interrupted while it moved the shards' directories.
+ */
+export function recordedShards(dataDir: string): number | null {
+  const file = layoutFile(dataDir);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const layout = JSON.parse(text) as { shards?: unknown };
+  if (typeof layout.shards !== 'number' || !Number.isInteger(layout.shards) || layout.shards < 0) {
+    throw new LayoutError(`${file} says shards=${JSON.stringify(layout.shards)}, not a shard count: was it edited by hand? See README, Operations`);
+  }
+  return layout.shards;
+}
+
 /**
  * Records the shard count on first start and refuses any other count later: users are placed
  * by hash mod SHARDS, so a different count would answer from the wrong shard.
  */
 export function ensureLayout(dataDir: string, shards: number): void {
   mkdirSync(dataDir, { recursive: true });
-  const file = join(dataDir, 'layout.json');
-  let layout: Layout;
   try {
-    writeFileSync(file, JSON.stringify({ shards } satisfies Layout) + '\n', { flag: 'wx' });
+    writeFileSync(layoutFile(dataDir), JSON.stringify({ shards } satisfies Layout) + '\n', { flag: 'wx' });
     return;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    layout = JSON.parse(readFileSync(file, 'utf8')) as Layout;
   }
-  if (layout.shards !== shards) {
+  const recorded = recordedShards(dataDir);
+  if (recorded !== shards) {
     throw new LayoutError(
-      `SHARDS=${shards} but DATA_DIR ${dataDir} holds data written with SHARDS=${layout.shards}; ` +
-        `start with SHARDS=${layout.shards} or use an empty DATA_DIR`,
+      `SHARDS=${shards} but DATA_DIR ${dataDir} holds data written with SHARDS=${recorded}; ` +
+        `start with SHARDS=${recorded} or use an empty DATA_DIR`,
     );
   }
 }

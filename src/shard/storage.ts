@@ -13,15 +13,22 @@ export interface ShardStorage {
   snapshots: Database<Buffer, number>;
 }
 
-export function openStorage(config: Config, shard: number): ShardStorage {
-  const env = open({
-    path: shardDir(config.dataDir, shard),
-    mapSize: config.lmdbMapBytes,
-    // 'fsync': the commit promise resolves only once the data is on disk (no overlapping sync).
-    overlappingSync: false,
-    noSync: config.durability === 'commit',
-    maxDbs: 4,
-  });
+/**
+ * Opens a shard's environment: for the shard itself, or `readOnly` for tools (safe beside the
+ * running shard: LMDB readers do not block its writer).
+ */
+export function openStorage(config: Config, shard: number, readOnly = false): ShardStorage {
+  const path = shardDir(config.dataDir, shard);
+  const env = readOnly
+    ? open({ path, readOnly: true, maxDbs: 4, mapSize: config.lmdbMapBytes })
+    : open({
+        path,
+        mapSize: config.lmdbMapBytes,
+        // 'fsync': the commit promise resolves only once the data is on disk (no overlapping sync).
+        overlappingSync: false,
+        noSync: config.durability === 'commit',
+        maxDbs: 4,
+      });
   return {
     env,
     log: env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' }),
