@@ -84,20 +84,19 @@ export class Exchange {
    */
   sse(retryMs: number): EventStream {
     const { res } = this;
-    const stream = { closed: this.aborted || this.done, write: (_: string) => false, close: () => {} };
-    if (stream.closed) return stream;
+    if (this.aborted || this.done) return { closed: true, write: () => false, close: () => {} };
     this.done = true;
     res.cork(() => {
       this.writeHead(200, 'text/event-stream', { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
       res.write(`retry: ${retryMs}\n\n`);
     });
-    const ex = this;
+    const aborted = (): boolean => this.aborted;
     return {
       get closed() {
-        return ex.aborted;
+        return aborted();
       },
       write(text: string): boolean {
-        if (ex.aborted) return false;
+        if (aborted()) return false;
         let ok = true;
         res.cork(() => {
           ok = res.write(text);
@@ -105,7 +104,7 @@ export class Exchange {
         return ok;
       },
       close(): void {
-        if (!ex.aborted) res.close();
+        if (!aborted()) res.close();
       },
     };
   }
