@@ -1,14 +1,15 @@
 // Lint for the TypeScript sources (type-aware, against tsconfig.json) and the few plain JS files.
 // Formatting is Prettier's job (.prettierrc.json); eslint-config-prettier turns off the rules it owns.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'data/', '.tap/', 'bench/out/', 'test/artifacts/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -49,7 +50,7 @@ export default tseslint.config(
   {
     // Plain JS is not in tsconfig.json: no type information for it.
     files: ['**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
+    extends: [tseslint.configs.disableTypeChecked],
   },
   {
     // The dashboard's page script runs in the browser as a classic script.
