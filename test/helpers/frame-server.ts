@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kind, packr, type Hello } from '../../src/transport/messages.js';
+import { Kind, packr, type Hello } from '../../src/protocol/index.js';
 import { listenFrames, type FrameHandler, type Reply } from '../../src/transport/server.js';
 
 /** A request the stand-in shard received, with the means to answer it later (or never). */

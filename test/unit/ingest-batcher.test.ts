@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { ShardClient, ShardRejected, ShardUnavailable } from '../../src/transport/client.js';
 import { IngestBatcher } from '../../src/transport/ingest-batcher.js';
-import { Kind, packr, type IngestBatch, type IngestRecord } from '../../src/transport/messages.js';
+import { Kind, packr, type IngestBatch, type IngestRecord } from '../../src/protocol/index.js';
 import { FrameServer, until } from '../helpers/frame-server.js';
 
 // The batcher with a real ShardClient, against a stand-in shard on a real Unix socket that records

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { ShardClient, ShardRejected, ShardUnavailable, type ShardClientOptions } from '../../src/transport/client.js';
-import { Kind, packr, type ShardFailure } from '../../src/transport/messages.js';
+import { Kind, packr, type ShardFailure } from '../../src/protocol/index.js';
 import { FrameServer, until, type Received } from '../helpers/frame-server.js';
 
 // The front's client to one shard, against a stand-in shard on a real Unix socket.
