@@ -1,14 +1,25 @@
+import { Worker } from 'node:worker_threads';
 import { WtError } from './errors.js';
 import { logger } from './log.js';
 
 export const SHUTDOWN_LIMIT_MS = 15_000;
 
-/** A shutdown that hangs must not outlive the operator's patience (the contract allows 20 s). */
+/** How long after the timer's exit a blocked main thread is killed from outside it. */
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * A shutdown that hangs must not outlive the operator's patience (the contract allows 20 s).
+ * The timer needs a running event loop; a main thread blocked in native code (seen: orphaned
+ * shards parked in a futex for half an hour, e.g. waiting on an LMDB lock) never runs it, so a
+ * watchdog thread kills the process from outside the main thread if the timer has not.
+ */
 function exitIfStillRunningAfter(why: string): void {
   setTimeout(() => {
     logger().error(`shutdown after ${why} took over ${SHUTDOWN_LIMIT_MS} ms; exiting`);
     process.exit(1);
   }, SHUTDOWN_LIMIT_MS).unref();
+  const watchdog = new Worker(`setTimeout(() => process.kill(${process.pid}, 'SIGKILL'), ${SHUTDOWN_LIMIT_MS + KILL_GRACE_MS});`, { eval: true });
+  watchdog.unref();
 }
 
 /**
