@@ -205,9 +205,6 @@ export class NatsCluster {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    child.unref();
-    (child.stdout as unknown as { unref(): void }).unref();
-    (child.stderr as unknown as { unref(): void }).unref();
     n.child = child;
     this.writePids();
   }
