@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { leaseKey } from './names.js';
 import type { Timings } from './timings.js';
@@ -12,7 +13,11 @@ export interface Lease {
   validUntil: number;
   /** "<nodeId>/<epoch>": names the writer in log records. */
   owner: string;
+  /** A renewal that got no answer: recognised by its nonce if it was stored after all. */
+  unanswered?: { nonce: string; sent: number };
 }
+
+export type RenewResult = 'renewed' | 'lost' | 'unknown';
 
 interface LeaseValue {
   node: string;
@@ -28,40 +33,60 @@ interface LeaseValue {
  * marker reaches watchers), so whoever wants a partition polls by trying `create`.
  */
 export class Leases {
+  /** Creates that got no answer, per partition. */
+  private readonly unanswered = new Map<number, { nonce: string; sent: number }>();
+
   constructor(
     private readonly kv: KV,
     readonly nodeId: string,
     readonly timings: Timings,
   ) {}
 
-  /** Takes the partition if nobody holds it; null if someone does (or the answer was lost and it is not ours). */
+  /**
+   * Takes the partition if nobody holds it; null if someone does. A create whose answer was lost is
+   * remembered, so a later attempt recognises the lease as ours if that create went through.
+   */
   async acquire(partition: number): Promise<Lease | null> {
     const sent = performance.now();
     const value = this.value();
-    let revision: number | null;
+    let revision: number | null = null;
     try {
       revision = await this.kv.create(leaseKey(partition), JSON.stringify(value));
     } catch {
-      revision = await this.ours(partition, value.nonce);
+      const earlier = this.unanswered.get(partition);
+      const entry = await this.read(partition);
+      if (entry?.nonce === value.nonce) revision = entry.revision;
+      else if (earlier && entry?.nonce === earlier.nonce) return this.adopt(partition, entry.revision, earlier.sent);
+      else if (!entry) this.unanswered.set(partition, { nonce: value.nonce, sent });
     }
     if (revision === null) return null;
-    return { partition, epoch: revision, revision, validUntil: sent + this.timings.leaseTtlMs - this.timings.marginMs, owner: `${this.nodeId}/${revision}` };
+    return this.adopt(partition, revision, sent);
   }
 
-  /** Extends the lease by one TTL; false when it is lost (someone else's revision, or expired and retaken). */
-  async renew(lease: Lease): Promise<boolean> {
+  /**
+   * Extends the lease by one TTL. 'lost': the CAS says someone else's revision (or it expired and
+   * was retaken). 'unknown': no answer; the lease is kept but not extended (its guard closes on
+   * time), and the next renewal recognises this write if it went through.
+   */
+  async renew(lease: Lease): Promise<RenewResult> {
     const sent = performance.now();
     const value = this.value();
-    let revision: number | null;
     try {
-      revision = await this.kv.update(leaseKey(lease.partition), JSON.stringify(value), lease.revision);
-    } catch {
-      revision = await this.ours(lease.partition, value.nonce);
+      const revision = await this.kv.update(leaseKey(lease.partition), JSON.stringify(value), lease.revision);
+      return this.extend(lease, revision, sent);
+    } catch (err) {
+      const entry = await this.read(lease.partition);
+      if (entry?.nonce === value.nonce) return this.extend(lease, entry.revision, sent);
+      if (lease.unanswered && entry?.nonce === lease.unanswered.nonce) {
+        // An earlier renewal did go through: carry on from its revision.
+        this.extend(lease, entry.revision, lease.unanswered.sent);
+        return this.renew(lease);
+      }
+      if (isWrongLastSequence(err) || (entry !== undefined && entry?.node !== this.nodeId)) return 'lost';
+      if (entry === null) return 'lost';
+      lease.unanswered = { nonce: value.nonce, sent };
+      return 'unknown';
     }
-    if (revision === null) return false;
-    lease.revision = revision;
-    lease.validUntil = sent + this.timings.leaseTtlMs - this.timings.marginMs;
-    return true;
   }
 
   /** Gives the partition up at once (graceful hand-over); a lease already lost is left alone. */
@@ -107,14 +132,32 @@ export class Leases {
     return { node: this.nodeId, nonce: randomUUID() };
   }
 
-  /** After a failed or unanswered write: its revision if the key now holds our nonce, else null. */
-  private async ours(partition: number, nonce: string): Promise<number | null> {
+  private adopt(partition: number, revision: number, sent: number): Lease {
+    this.unanswered.delete(partition);
+    return { partition, epoch: revision, revision, validUntil: sent + this.timings.leaseTtlMs - this.timings.marginMs, owner: `${this.nodeId}/${revision}` };
+  }
+
+  private extend(lease: Lease, revision: number, sent: number): 'renewed' {
+    lease.revision = revision;
+    lease.validUntil = sent + this.timings.leaseTtlMs - this.timings.marginMs;
+    lease.unanswered = undefined;
+    return 'renewed';
+  }
+
+  /**
+   * The key's current value as some replica has it, to recognise our own write after a lost answer:
+   * null when the key is free, undefined when the bucket did not answer.
+   */
+  private async read(partition: number): Promise<(LeaseValue & { revision: number }) | null | undefined> {
     try {
       const e = await this.kv.get(leaseKey(partition));
-      if (e && e.operation === 'PUT' && e.json<LeaseValue>().nonce === nonce) return e.revision;
+      if (!e || e.operation !== 'PUT') return null;
+      return { ...e.json<LeaseValue>(), revision: e.revision };
     } catch {
-      /* unreachable: treat as not ours */
+      return undefined;
     }
-    return null;
   }
 }
+
+const isWrongLastSequence = (err: unknown): boolean =>
+  err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);

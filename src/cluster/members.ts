@@ -31,9 +31,14 @@ export class Members {
   }
 
   async leave(): Promise<void> {
+    this.stop();
+    await this.kv.delete(this.self.id).catch(() => {});
+  }
+
+  /** Stops heartbeating without leaving: the registration expires after the TTL (as after a crash). */
+  stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.kv.delete(this.self.id).catch(() => {});
   }
 
   /** Members alive as far as some replica knows, sorted by id. */

@@ -26,11 +26,11 @@ t.test('take with create, renew with a revision CAS, release with a delete CAS',
   t.equal(lease!.owner, `host-a/${lease!.epoch}`);
   t.equal(await lb.acquire(0), null, 'host-b cannot take it while held');
   const rev = lease!.revision;
-  t.equal(await la.renew(lease!), true, 'the holder renews');
+  t.equal(await la.renew(lease!), 'renewed', 'the holder renews');
   t.ok(lease!.revision > rev, 'the revision moved');
   t.equal(lease!.epoch, rev, 'the epoch stays');
   // A writer holding an old revision (a paused holder, a forged copy) is refused by the CAS.
-  t.equal(await lb.renew({ ...lease!, revision: rev }), false, 'a renewal with a stale revision fails');
+  t.equal(await lb.renew({ ...lease!, revision: rev }), 'lost', 'a renewal with a stale revision fails');
   t.same((await la.holders()).get(0), 'host-a', 'holders lists it (informational)');
   await la.release(lease!);
   t.ok(la.remainingMs(lease!) <= 0, 'a released lease allows no appends');
@@ -46,7 +46,7 @@ t.test('100 racing renewals with the same revision: exactly one wins each round'
   for (let i = 0; i < 100; i++) {
     const ca = { ...lease };
     const cb = { ...lease };
-    const [ra, rb] = await Promise.all([la.renew(ca), lb.renew(cb)]);
+    const [ra, rb] = (await Promise.all([la.renew(ca), lb.renew(cb)])).map((r) => r === 'renewed');
     if (ra && rb) both++;
     if (!ra && !rb) none++;
     lease = ra ? ca : cb;
@@ -83,7 +83,7 @@ t.test('a holder that stops renewing: its own clock stops it before expiry; anot
 
   // host-a wakes up: its guard refuses, its renewal fails.
   await t.rejects(stale.append(enc.encode('after expiry')), NotOwner);
-  t.equal(await la.renew(lease), false, 'the old holder cannot renew');
+  t.equal(await la.renew(lease), 'lost', 'the old holder cannot renew');
 
   // Even a writer that ignores its clock is fenced once the new owner has appended.
   const nb = new Appender(b.partitionLog(2), { expected: await b.partitionLog(2).lastSeq(), owner: takeover!.owner, guard: lb.guard(takeover!) });
@@ -97,7 +97,7 @@ t.test('renewals keep a lease alive past its TTL', async (t) => {
   const lease = (await la.acquire(3))!;
   const start = performance.now();
   while (performance.now() - start < timings.leaseTtlMs * 2) {
-    t.equal(await la.renew(lease), true);
+    t.equal(await la.renew(lease), 'renewed');
     t.ok(la.remainingMs(lease) > 0);
     await sleep(timings.renewEveryMs);
   }

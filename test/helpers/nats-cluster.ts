@@ -164,6 +164,7 @@ export class NatsCluster {
     if (this.isRunning(i)) throw new Error(`${this.name(i)} is still running`);
     this.spawn(i);
     await this.waitHealthy(i);
+    await this.waitMetaCurrent();
   }
 
   /** The monitoring endpoint's JSON of one server (e.g. `jsz`, `varz`, `routez`). */
@@ -258,14 +259,32 @@ export class NatsCluster {
     throw new Error(`${n.name} not healthy within ${timeoutMs} ms:\n${n.output.slice(-3000)}`);
   }
 
-  /** Every server healthy (JetStream current) and a meta leader elected. */
+  /** Every server healthy and a meta leader that sees every running peer current (else placement fails: "peer offline"). */
   private async waitReady(timeoutMs = 30_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
     for (let i = 0; i < this.nodes.length; i++) await this.waitHealthy(i, timeoutMs);
+    await this.waitMetaCurrent(timeoutMs);
+  }
+
+  /** Resolves once the meta leader reports every running server as a current, online peer. */
+  async waitMetaCurrent(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    const running = this.nodes.filter((_, i) => this.isRunning(i)).map((n) => n.name);
+    let seen: unknown = null;
     while (Date.now() < until) {
-      if ((await this.metaLeader()) !== '') return;
+      const leader = await this.metaLeader();
+      if (leader !== '' && running.includes(leader)) {
+        try {
+          const jsz = (await this.monitor(this.indexOf(leader), 'jsz')) as { meta_cluster?: { leader?: string; replicas?: { name: string; current: boolean; offline?: boolean }[] } };
+          seen = jsz.meta_cluster;
+          const peers = jsz.meta_cluster?.replicas ?? [];
+          const ok = running.filter((n) => n !== leader).every((n) => peers.some((p) => p.name === n && p.current && !p.offline));
+          if (jsz.meta_cluster?.leader === leader && ok) return;
+        } catch {
+          /* the leader just went away: look again */
+        }
+      }
       await sleep(100);
     }
-    throw new Error(`no JetStream meta leader within ${timeoutMs} ms`);
+    throw new Error(`the JetStream meta group did not become current within ${timeoutMs} ms (running ${running}, leader's view ${JSON.stringify(seen)})`);
   }
 }
