@@ -1,8 +1,10 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { NatsCluster } from '../helpers/nats-cluster.js';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NatsCluster, natsServerBinary } from '../helpers/nats-cluster.js';
 import { isAlive, sleep } from '../helpers/service.js';
 
 // The harness the cluster tests stand on: three real servers form one JetStream cluster, a server
@@ -50,4 +52,21 @@ t.test('three servers form a JetStream cluster with a meta leader; kill -9 and r
   await cluster.dispose();
   t.notOk(existsSync(cluster.dir), 'the temp dir is removed');
   for (let i = 0; i < 3; i++) t.notOk(cluster.isRunning(i));
+});
+
+t.test('a nats-server older than 2.10 is refused with a message saying what to do', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wt-old-nats-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const old = join(dir, 'nats-server');
+  writeFileSync(old, '#!/bin/sh\necho "nats-server: v2.9.10"\n', { mode: 0o755 });
+  const saved = process.env.NATS_SERVER;
+  process.env.NATS_SERVER = old;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.NATS_SERVER;
+    else process.env.NATS_SERVER = saved;
+  });
+  t.throws(() => natsServerBinary(), { message: new RegExp(`^the cluster tests need nats-server 2\\.10 or later \\(${old} is 2\\.9\\.10\\): run scripts/install-nats-server\\.sh`) });
+  await t.rejects(NatsCluster.start(), /need nats-server 2\.10 or later/, 'no cluster is started on it');
+  process.env.NATS_SERVER = join(dir, 'missing');
+  t.throws(() => natsServerBinary(), /missing does not run/);
 });

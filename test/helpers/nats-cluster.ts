@@ -8,22 +8,27 @@ import { freePort, sleep } from './service.js';
 const INSTALLED = '/opt/nats-server/usr/sbin/nats-server';
 
 /**
- * The nats-server binary the tests run: $NATS_SERVER, else the one the install script unpacked,
- * else the one on PATH. Throws (failing the test) when none is found or it is older than 2.10:
- * Debian 12's 2.9.10 lets racing publishers through the fence, so a test on it proves nothing.
+ * The nats-server binary the tests run: $NATS_SERVER when set (and then only it), else the one the
+ * install script unpacked, else the one on PATH. Throws (failing the test) when none is found or it
+ * is older than 2.10: Debian 12's 2.9.10 lets racing publishers through the fence, so a test on it
+ * proves nothing.
  */
 export function natsServerBinary(): { path: string; version: string } {
-  const candidates = [process.env.NATS_SERVER, INSTALLED, 'nats-server'].filter((c): c is string => !!c);
+  const candidates = process.env.NATS_SERVER ? [process.env.NATS_SERVER] : [INSTALLED, 'nats-server'];
   const found: string[] = [];
   for (const path of candidates) {
     let out: string;
     try {
       out = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     } catch {
+      found.push(`${path} does not run`);
       continue;
     }
     const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(out);
-    if (!m) continue;
+    if (!m) {
+      found.push(`${path} reports no version`);
+      continue;
+    }
     const version = `${m[1]}.${m[2]}.${m[3]}`;
     if (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 10)) return { path, version };
     found.push(`${path} is ${version}`);
