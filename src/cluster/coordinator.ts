@@ -2,6 +2,8 @@ import { assignTarget, planFor } from './assignment.js';
 import type { Lease, Leases } from './leases.js';
 import type { Members } from './members.js';
 
+const LOAD_CONCURRENCY = 4;
+
 /**
  * What a member does with a partition; phase 2's shard process implements these. Each may take
  * seconds (a replay); the coordinator keeps renewing leases meanwhile.
@@ -11,7 +13,10 @@ export interface PartitionHandler {
   acquired(partition: number, lease: Lease): Promise<void>;
   /** Graceful hand-over (balancing or shutdown): stop taking requests, finish the append in flight, snapshot. The lease is released after. */
   releasing(partition: number): Promise<void>;
-  /** The lease is gone (CAS lost, or no renewal in time): stop at once; nothing more may be acknowledged. */
+  /**
+   * The lease is gone (CAS lost, or no renewal in time): stop at once; nothing more may be
+   * acknowledged. May arrive while acquired() is still loading: compare leases to tell.
+   */
   lost(partition: number, why: string): void;
 }
 
@@ -36,6 +41,7 @@ export class Coordinator {
   private balanceTimer: NodeJS.Timeout | undefined;
   private balancing: Promise<void> = Promise.resolve();
   private stopping = false;
+  private renewing = false;
 
   constructor(private readonly o: CoordinatorOptions) {}
 
@@ -82,6 +88,17 @@ export class Coordinator {
   }
 
   private async renewAll(): Promise<void> {
+    // Two renewals of one lease at once would race on the same revision and one would read as lost.
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      await this.renewEach();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewEach(): Promise<void> {
     await Promise.all(
       [...this.held.values()].map(async (lease) => {
         const result = await this.o.leases.renew(lease).catch(() => 'unknown' as const);
@@ -109,8 +126,9 @@ export class Coordinator {
       if (this.stopping) return;
       await this.handOver(p);
     }
+    const taken: [number, Lease][] = [];
     for (const p of plan.take) {
-      if (this.stopping) return;
+      if (this.stopping) break;
       // Held by a live member that has not handed it over yet: its create would fail anyway.
       const holder = holders.get(p);
       if (holder !== undefined && holder !== this.id && ids.includes(holder)) continue;
@@ -118,14 +136,22 @@ export class Coordinator {
       if (!lease) continue;
       this.held.set(p, lease);
       this.log('partition acquired', { partition: p, owner: lease.owner, previous: holder ?? null });
-      try {
-        await this.o.handler.acquired(p, lease);
-      } catch (err) {
-        this.log('partition load failed', { partition: p, error: String(err) });
-        if (this.held.get(p) === lease) {
-          this.held.delete(p);
-          await this.o.leases.release(lease);
-        }
+      taken.push([p, lease]);
+    }
+    // Loads (snapshot + replay) overlap a few at a time: a failover moves many partitions at once.
+    for (let i = 0; i < taken.length; i += LOAD_CONCURRENCY) {
+      await Promise.all(taken.slice(i, i + LOAD_CONCURRENCY).map(([p, lease]) => this.load(p, lease)));
+    }
+  }
+
+  private async load(p: number, lease: Lease): Promise<void> {
+    try {
+      await this.o.handler.acquired(p, lease);
+    } catch (err) {
+      this.log('partition load failed', { partition: p, error: String(err) });
+      if (this.held.get(p) === lease) {
+        this.held.delete(p);
+        await this.o.leases.release(lease);
       }
     }
   }

@@ -2,6 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { freePort, sleep } from './service.js';
 
 /** Where scripts/install-nats-server.sh unpacks Debian 13's package. */
@@ -264,10 +266,37 @@ export class NatsCluster {
     throw new Error(`${n.name} not healthy within ${timeoutMs} ms:\n${n.output.slice(-3000)}`);
   }
 
-  /** Every server healthy and a meta leader that sees every running peer current (else placement fails: "peer offline"). */
+  /**
+   * Every server healthy, a meta leader that sees every peer current, and an R3 stream placeable:
+   * for a moment after start the leader still counts a peer offline (it has not had its stats
+   * yet) and refuses R3 placement with "no suitable peers for placement, peer offline".
+   */
   private async waitReady(timeoutMs = 30_000): Promise<void> {
     for (let i = 0; i < this.nodes.length; i++) await this.waitHealthy(i, timeoutMs);
     await this.waitMetaCurrent(timeoutMs);
+    await this.waitPlaceable(timeoutMs);
+  }
+
+  private async waitPlaceable(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    const nc = await connect({ servers: this.urls });
+    let last = '';
+    try {
+      const jsm = await jetstreamManager(nc);
+      while (Date.now() < until) {
+        try {
+          await jsm.streams.add({ name: 'harness-probe', subjects: ['harness.probe'], num_replicas: this.nodes.length, storage: StorageType.Memory });
+          await jsm.streams.delete('harness-probe');
+          return;
+        } catch (err) {
+          last = (err as Error).message;
+          await sleep(200);
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+    throw new Error(`an R${this.nodes.length} stream could not be placed within ${timeoutMs} ms: ${last}`);
   }
 
   /** Resolves once the meta leader reports every running server as a current, online peer. */
