@@ -108,9 +108,25 @@ export class NatsCluster {
     const cluster = new NatsCluster(dir, path, version, nodes);
     process.once('exit', cluster.onExit);
     cluster.startWatchdog();
-    for (let i = 0; i < size; i++) cluster.spawn(i);
-    await cluster.waitReady();
-    return cluster;
+    // Servers started together on a loaded machine sometimes form a meta group without one of them
+    // (cluster_size 2, the third never added). A fresh cluster can simply start over on empty stores.
+    for (let attempt = 1; ; attempt++) {
+      for (let i = 0; i < size; i++) cluster.spawn(i);
+      try {
+        await cluster.waitReady(attempt < 3 ? 15_000 : 30_000);
+        return cluster;
+      } catch (err) {
+        for (let i = 0; i < size; i++) await cluster.signal(i, 'SIGKILL');
+        if (attempt >= 3) {
+          cluster.killAllSync();
+          throw err;
+        }
+        for (const n of nodes) {
+          rmSync(n.storeDir, { recursive: true, force: true });
+          mkdirSync(n.storeDir, { recursive: true });
+        }
+      }
+    }
   }
 
   /** Client URLs of every server, in index order. */
