@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
+import type { FrontBackend } from '../protocol/index.js';
 import { bearerCheck, guard, unavailable, type Route } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
 import { ingest } from './ingest.js';
 import { queryHandlers } from './queries.js';
 
 /** The routes of the HTTP API of CONTRACT §2 and §4: ingest, health, queries. */
-export function frontRoutes(config: Config, shards: ShardSet): Route[] {
+export function frontRoutes(config: Config, shards: FrontBackend): Route[] {
   const ingestAuth = bearerCheck(config.ingestToken, 'Ingest');
   const queryAuth = bearerCheck(config.queryToken, 'This query');
   const raw = queryHandlers(shards);

@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
-import type { IngestBatch } from '../protocol/index.js';
+import type { IngestBatch, FrontBackend } from '../protocol/index.js';
 import { ApiError, tooLarge, type Exchange, type Request } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
 import { toApiError } from './shard-errors.js';
 import { parseEvents } from './validate.js';
 
@@ -29,7 +28,7 @@ function idempotencyKey(header: string | undefined): string | null {
  * POST /events: validate the whole request, split it by shard (hash of user), send each shard its
  * part as one frame, and answer 200 only when every shard has made its part durable.
  */
-export function ingest(config: Config, shards: ShardSet) {
+export function ingest(config: Config, shards: FrontBackend) {
   return (ex: Exchange, req: Request): void => {
     const declared = Number(req.headers.contentLength);
     if (declared > config.maxBodyBytes) {

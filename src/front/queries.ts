@@ -1,6 +1,5 @@
-import { mergePartials, topMoviesOf, type PairView } from '../protocol/index.js';
+import { mergePartials, topMoviesOf, type PairView, type FrontBackend } from '../protocol/index.js';
 import { ApiError, notFound, type Handler, type Request } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
 import { toApiError } from './shard-errors.js';
 
 /** Runs an async query handler and turns its result or error into the response. */
@@ -34,7 +33,7 @@ export function parseLimit(query: string, fallback: number, max: number): number
   return Number(raw);
 }
 
-export function queryHandlers(shards: ShardSet) {
+export function queryHandlers(shards: FrontBackend) {
   const ownerOf = (user: string) => shards.shardOf(user);
   const noUser = (user: string) => notFound(`No events have been recorded for user ${JSON.stringify(user)}.`);
   const noPair = (user: string, slug: string) => notFound(`User ${JSON.stringify(user)} has no events for movie ${JSON.stringify(slug)}.`);

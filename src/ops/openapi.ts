@@ -119,9 +119,23 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/readyz': {
     GET: {
       summary: 'Readiness',
-      description: '200 once every shard has recovered its state and takes writes; 503 before and while stopping.',
+      description:
+        '200 once every shard has recovered its state and takes writes; 503 before and while stopping. ' +
+        'Cluster mode (NATS_URL set): 200 when this host is connected to NATS and every partition has a live owner serving it; ' +
+        'else 503 with `missingPartitions`.',
       tags: ['operations'],
-      responses: { 200: json('every shard is ready', 'Ready'), 503: error('unavailable: some shards are not ready, or the service is stopping') },
+      responses: { 200: json('every shard is ready', 'Ready'), 503: error('unavailable: some shards are not ready, the service is stopping, or (cluster mode) `missingPartitions` lists partitions without a live owner') },
+    },
+  },
+  '/cluster': {
+    GET: {
+      summary: 'Cluster status (cluster mode)',
+      description:
+        'Hosts (id, address, partitions served, since, members), partitions (owner, log sequence, snapshot sequence) and the engine ' +
+        '(servers, streams, replicas, leaders), read fresh from NATS. 404 in embedded mode (NATS_URL unset). Needs the query token when QUERY_TOKEN is set.',
+      tags: ['operations'],
+      responses: { 200: content('the cluster as NATS has it', 'application/json', { type: 'object' }), 401: common[401], 404: error('not_found: this host runs in embedded mode'), 503: common[503] },
+      security: optionalBearer,
     },
   },
   '/movies/top': {

@@ -3,11 +3,11 @@
  * msgpack codec, the orderings, and how shard partials merge. Imports nothing else from src/:
  * front, transport, shard, ops and scripts all stand on it.
  */
-export type { Backend, ShardLink } from './backend.js';
+export type { Backend, FrontBackend, ShardLink } from './backend.js';
 export { packr } from './codec.js';
 export { Kind, type Hello, type ShardFailure } from './frames.js';
 export type { IngestBatch, IngestRecord } from './ingest.js';
 export { mergePartials, topMovies, topMoviesOf } from './merge.js';
 export { byWatchTimeThenSlug, compareNames } from './order.js';
-export type { Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
+export type { MemberMetrics, Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
 export type { LatestPair, MoviePartial, PairView, ShardTop, UserTotals } from './views.js';
