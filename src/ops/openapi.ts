@@ -132,9 +132,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       summary: 'Cluster status (cluster mode)',
       description:
         'Hosts (id, address, partitions served, since, members), partitions (owner, log sequence, snapshot sequence) and the engine ' +
-        '(servers, streams, replicas, leaders), read fresh from NATS. 404 in embedded mode (NATS_URL unset). Needs the query token when QUERY_TOKEN is set.',
+        '(servers, streams, replicas, leaders), read fresh from NATS, with `mode: "cluster"`; in embedded mode (NATS_URL unset) only `mode: "embedded"`. ' +
+        'Needs the query token when QUERY_TOKEN is set.',
       tags: ['operations'],
-      responses: { 200: content('the cluster as NATS has it', 'application/json', { type: 'object' }), 401: common[401], 404: error('not_found: this host runs in embedded mode'), 503: common[503] },
+      responses: { 200: content('the cluster as NATS has it', 'application/json', { type: 'object' }), 401: common[401], 503: common[503] },
       security: optionalBearer,
     },
   },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { bearerCheck, guard, notFound, unavailable, type Exchange, type ResponseObserver, type Route } from '../http/index.js';
+import { bearerCheck, guard, unavailable, type Exchange, type ResponseObserver, type Route } from '../http/index.js';
 import type { Backend } from '../protocol/index.js';
 import { Dashboard } from './dashboard/server.js';
 import { docsAsset, docsPage } from './docs.js';
@@ -41,11 +41,11 @@ export function createOps(
   };
   const clusterHandler = (ex: Exchange): void => {
     if (!cluster) {
-      ex.error(notFound('This host runs in embedded mode (NATS_URL is not set): it is not part of a cluster.'));
+      ex.json(200, { mode: 'embedded', message: 'NATS_URL is not set: this host runs in embedded mode and is not part of a cluster.' });
       return;
     }
     cluster.status().then(
-      (body) => ex.json(200, body),
+      (body) => ex.json(200, { mode: 'cluster', ...(body as object) }),
       (err: unknown) => ex.error(unavailable(`cannot read the cluster from NATS (${(err as Error).message})`)),
     );
   };

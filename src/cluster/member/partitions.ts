@@ -73,6 +73,8 @@ export interface PartitionsOptions {
 }
 
 const SNAPSHOT_CONCURRENCY = 2;
+/** A partition load (snapshot + replay + marker) taking longer is abandoned and retried later. */
+const LOAD_TIMEOUT_MS = 60_000;
 
 /**
  * The partitions this member owns and serves (the coordinator's PartitionHandler): each is a
@@ -126,12 +128,24 @@ export class Partitions implements PartitionHandler {
     };
     this.owned.set(partition, entry);
     let opened;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      opened = await openPartition(this.o.engine, this.o.leases, lease, entry.state, { onFailed: (err) => this.failed(entry, err) });
+      const open = openPartition(this.o.engine, this.o.leases, lease, entry.state, { onFailed: (err) => this.failed(entry, err) });
+      // A load that stalls (the engine unreachable mid-replay) must not hold the lease forever:
+      // give up, the coordinator releases the lease and a later balance tries again.
+      open.then((late) => entry.status === 'gone' && late.appender.close(), () => {});
+      opened = await Promise.race([
+        open,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`partition ${partition}: load not finished within ${LOAD_TIMEOUT_MS} ms`)), LOAD_TIMEOUT_MS);
+        }),
+      ]);
     } catch (err) {
       if (this.owned.get(partition) === entry) this.owned.delete(partition);
       entry.status = 'gone';
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     if (this.owned.get(partition) !== entry || entry.status !== 'loading') {
       // Lost while loading: nothing was served from it.
