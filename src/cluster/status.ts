@@ -60,8 +60,22 @@ export async function clusterStatus(engine: Engine): Promise<ClusterStatus> {
   const [members, holders, logSeqs, snapshotSeqs] = await Promise.all([
     engine.memberRegistry().list(),
     engine.leaseManager().holders(),
-    Promise.all(all.map((p) => engine.partitionLog(p).lastSeq(performance.now() + 3000).catch(() => -1))),
-    Promise.all(all.map((p) => engine.snapshotStore().seqOf(p).catch(() => -1))),
+    Promise.all(
+      all.map((p) =>
+        engine
+          .partitionLog(p)
+          .lastSeq(performance.now() + 3000)
+          .catch(() => -1),
+      ),
+    ),
+    Promise.all(
+      all.map((p) =>
+        engine
+          .snapshotStore()
+          .seqOf(p)
+          .catch(() => -1),
+      ),
+    ),
   ]);
   const byId = new Map(members.map((m) => [m.id, m]));
   const streamNames = [

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Exchange } from '../http/index.js';
 import { logger } from '../log.js';
 import type { Backend, ShardMetrics } from '../protocol/index.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 
 type Child = { observe(value: number): void };
 
@@ -69,6 +70,8 @@ export class Metrics {
   private readonly shardLabels: string[];
   private readonly reconnectsSeen: number[];
 
+  private readonly cluster = new ClusterMetrics(this.registry);
+
   constructor(private readonly shards: Backend) {
     // process_* and nodejs_* of the front process (CPU, heap, event loop lag, GC, handles).
     collectDefaultMetrics({ register: this.registry });
@@ -128,7 +131,8 @@ export class Metrics {
   async text(): Promise<string> {
     const stats = await this.shardMetrics();
     const now = Date.now();
-    for (const g of [this.shardUp, this.inflight, this.pending, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
+    for (const g of [this.shardUp, this.inflight, this.pending, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies])
+      g.reset();
     this.rss.reset();
     this.rss.labels('front').set(process.memoryUsage.rss());
     for (const client of this.shards.links) {
@@ -153,6 +157,7 @@ export class Metrics {
       this.movies.labels(shard).set(s.movies);
       this.rss.labels(`shard-${k}`).set(s.rssBytes);
     }
+    this.cluster.update(stats);
     return this.registry.metrics();
   }
 

@@ -34,7 +34,9 @@ t.test('kill -9 and restart of NATS servers, a stream leader first, under load: 
     // Round 0: the leader of the first log stream; round 1: the next server (a different one).
     const victim = round === 0 ? nats.indexOf(leaders['natskill-log-0'] || 'n1') : (previous + 1) % nats.size;
     previous = victim;
-    const leads = Object.entries(leaders).filter(([, l]) => l === nats.name(victim)).map(([s]) => s);
+    const leads = Object.entries(leaders)
+      .filter(([, l]) => l === nats.name(victim))
+      .map(([s]) => s);
     const before = load.stats.acked;
     await nats.kill(victim);
     t.comment(`round ${round}: killed ${nats.name(victim)}, leader of ${leads.join(', ') || 'no stream'}`);

@@ -93,16 +93,41 @@ t.test('read-your-writes across hosts; Idempotency-Key recognised by the other h
   t.equal(c.status, 200);
   t.equal(c.body.mode, 'cluster');
   t.equal(c.body.partitionCount, P);
-  t.same(c.body.hosts.map((h: { id: string }) => h.id), ['host-a', 'host-b']);
+  t.same(
+    c.body.hosts.map((h: { id: string }) => h.id),
+    ['host-a', 'host-b'],
+  );
   t.equal(c.body.partitions.length, P);
   t.ok(
     c.body.partitions.every((p: { owner: string; serving: boolean; logSeq: number }) => p.owner && p.serving && p.logSeq > 0),
     'every partition has an owner serving it and a log',
   );
   t.same(Object.values(await shares(a.url)).sort(), [P / 2, P / 2], 'two hosts share the partitions evenly');
+  // The same from a terminal, straight from NATS.
+  const wt = spawnSync(process.execPath, ['dist/scripts/wt.js', 'cluster', 'status'], {
+    cwd: ROOT,
+    env: { ...process.env, NATS_URL: nats.natsUrl, CLUSTER: cluster, PARTITIONS: String(P) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  t.equal(wt.status, 0, `wt cluster status exits 0: ${wt.stderr}`);
+  t.match(wt.stdout, new RegExp(`cluster "${cluster}": ${P} partitions, ${P} served, 2 hosts`));
+  t.match(wt.stdout, /host-a\s+127\.0\.0\.1:\d+\s+\S+\s+2\s+8/);
+  // Each host's /metrics: its members' partitions, adding up to every partition.
+  let serving = 0;
+  for (const h of [a, b]) {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    for (const m of text.matchAll(/^wt_cluster_partitions_serving\{shard="\d+"\} (\d+)$/gm)) serving += Number(m[1]);
+    t.match(text, /^wt_cluster_takeovers_total\{shard="0"\} \d+$/m);
+    t.match(text, /^wt_cluster_lease_renewals_total\{shard="1"\} \d+$/m);
+  }
+  t.equal(serving, P, 'wt_cluster_partitions_serving adds up to every partition');
   t.equal(c.body.engine.replicas, 3);
   t.equal(c.body.engine.servers.length, 3);
-  t.ok(Object.values(c.body.engine.leaders as Record<string, string>).every((l) => /^n[123]$/.test(l)), 'every stream has a leader');
+  t.ok(
+    Object.values(c.body.engine.leaders as Record<string, string>).every((l) => /^n[123]$/.test(l)),
+    'every stream has a leader',
+  );
 });
 
 t.test('a host joining takes a fair share while under load, nothing lost or doubled', async (t) => {
@@ -115,7 +140,9 @@ t.test('a host joining takes a fair share while under load, nothing lost or doub
   const b = await host(cluster, 'host-b');
   load.urls = [a.url, b.url];
   const took = await until('B serves its share', async () => (await shares(a.url))['host-b'] === P / 2, 60_000);
-  t.comment(`host-b joined: serving ${P / 2} of ${P} partitions ${Math.round(performance.now() - joinStart)} ms after its start (${Math.round(took)} ms after ready)`);
+  t.comment(
+    `host-b joined: serving ${P / 2} of ${P} partitions ${Math.round(performance.now() - joinStart)} ms after its start (${Math.round(took)} ms after ready)`,
+  );
   await sleep(2000);
   await load.stop();
   t.comment(load.failureSummary());

@@ -52,7 +52,8 @@ export function userPerPartition(partitions: number, prefix = 'probe'): string[]
 
 export interface Answer {
   status: number;
-  body: any; // the contract fixes the JSON shape the tests assert on
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on the JSON shape the contract fixes
+  body: any;
   headers: Headers;
 }
 
@@ -191,11 +192,13 @@ export async function verifyLoad(load: KeyedLoad, url: string): Promise<string[]
       continue;
     }
     if (r.status !== 200) problems.push(`${load.user(w)}: ${r.status} ${JSON.stringify(r.body)}`);
-    else if (r.body.events !== 3 * n || r.body.watchTime !== 10 * n) problems.push(`${load.user(w)}: ${n} acknowledged, has events ${r.body.events} watchTime ${r.body.watchTime}`);
+    else if (r.body.events !== 3 * n || r.body.watchTime !== 10 * n)
+      problems.push(`${load.user(w)}: ${n} acknowledged, has events ${r.body.events} watchTime ${r.body.watchTime}`);
   }
   for (const [slug, [watchTime, viewers]] of load.movieTotals()) {
     const r = await getOk(`${url}/movies/${encodeURIComponent(slug)}/watch-time`);
-    if (r.status !== 200 || r.body.watchTime !== watchTime || r.body.viewers !== viewers) problems.push(`movie ${slug}: expected ${watchTime}/${viewers}, got ${r.status} ${JSON.stringify(r.body)}`);
+    if (r.status !== 200 || r.body.watchTime !== watchTime || r.body.viewers !== viewers)
+      problems.push(`movie ${slug}: expected ${watchTime}/${viewers}, got ${r.status} ${JSON.stringify(r.body)}`);
   }
   return problems;
 }
@@ -207,9 +210,14 @@ export async function allPartitionsWritable(url: string, partitions: number, tag
   await Promise.all(
     users.map(async (user) => {
       for (;;) {
-        const r = await call(`${url}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, slug: 'probe', at: 0 }) });
+        const r = await call(`${url}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user, slug: 'probe', at: 0 }),
+        });
         if (r.status === 200) return;
-        if (performance.now() - start > timeoutMs) throw new Error(`partition of ${user} not writable through ${url} within ${timeoutMs} ms: ${r.status} ${JSON.stringify(r.body)}`);
+        if (performance.now() - start > timeoutMs)
+          throw new Error(`partition of ${user} not writable through ${url} within ${timeoutMs} ms: ${r.status} ${JSON.stringify(r.body)}`);
         await sleep(100);
       }
     }),

@@ -38,7 +38,15 @@ async function main(): Promise<void> {
   const engine = await connectEngine({ ...cluster, nodeId: id }, { spreadLeaders: false });
   const subject = memberSubject(engine.names, id);
   const leases = engine.leaseManager();
-  const members = engine.memberRegistry({ id, address: subject, since: Date.now(), node: cluster.nodeId, shard, http: `${config.host}:${config.port}`, serving: [] });
+  const members = engine.memberRegistry({
+    id,
+    address: subject,
+    since: Date.now(),
+    node: cluster.nodeId,
+    shard,
+    http: `${config.host}:${config.port}`,
+    serving: [],
+  });
   const partitions = new Partitions({
     config,
     engine,

@@ -84,7 +84,16 @@ const LOAD_TIMEOUT_MS = 60_000;
  */
 export class Partitions implements PartitionHandler {
   private readonly owned = new Map<number, Owned>();
-  readonly stats: MemberStats = { takeovers: 0, replayedRecords: 0, lastLoadMs: 0, loadMsTotal: 0, fencedAppends: 0, appendFailures: 0, snapshots: 0, snapshotFailures: 0 };
+  readonly stats: MemberStats = {
+    takeovers: 0,
+    replayedRecords: 0,
+    lastLoadMs: 0,
+    loadMsTotal: 0,
+    fencedAppends: 0,
+    appendFailures: 0,
+    snapshots: 0,
+    snapshotFailures: 0,
+  };
   /** Called when the set of served partitions changes (the member record advertises it). */
   onChange: () => void = () => {};
   /** Called when a partition's appender failed: give the lease back, a later load rebuilds it from the log. */
@@ -100,7 +109,10 @@ export class Partitions implements PartitionHandler {
 
   /** Partitions loaded and taking requests now, ascending. */
   serving(): number[] {
-    return [...this.owned.values()].filter((e) => this.servable(e)).map((e) => e.partition).sort((a, b) => a - b);
+    return [...this.owned.values()]
+      .filter((e) => this.servable(e))
+      .map((e) => e.partition)
+      .sort((a, b) => a - b);
   }
 
   startSnapshots(): void {
@@ -133,7 +145,10 @@ export class Partitions implements PartitionHandler {
       const open = openPartition(this.o.engine, this.o.leases, lease, entry.state, { onFailed: (err) => this.failed(entry, err) });
       // A load that stalls (the engine unreachable mid-replay) must not hold the lease forever:
       // give up, the coordinator releases the lease and a later balance tries again.
-      open.then((late) => entry.status === 'gone' && late.appender.close(), () => {});
+      open.then(
+        (late) => entry.status === 'gone' && late.appender.close(),
+        () => {},
+      );
       opened = await Promise.race([
         open,
         new Promise<never>((_, reject) => {
@@ -216,7 +231,13 @@ export class Partitions implements PartitionHandler {
   private serve(partition: number): Owned & { appender: Appender } {
     const e = this.owned.get(partition);
     if (this.servable(e)) return e;
-    const why = !e ? 'is not owned by' : e.status === 'loading' ? 'is still loading on' : e.status === 'closing' ? 'is being handed over by' : 'is not served now by';
+    const why = !e
+      ? 'is not owned by'
+      : e.status === 'loading'
+        ? 'is still loading on'
+        : e.status === 'closing'
+          ? 'is being handed over by'
+          : 'is not served now by';
     throw new PartitionUnavailable(`partition ${partition} ${why} member ${this.o.member}`);
   }
 
@@ -264,7 +285,8 @@ export class Partitions implements PartitionHandler {
     if (events === 0) return -1;
     const p = partitionOf(batch[2] as string, this.partitions);
     for (let e = 1; e < events; e++) {
-      if (partitionOf(batch[2 + 3 * e] as string, this.partitions) !== p) return 'a batch must hold the events of one partition (is the front on another PARTITIONS?)';
+      if (partitionOf(batch[2 + 3 * e] as string, this.partitions) !== p)
+        return 'a batch must hold the events of one partition (is the front on another PARTITIONS?)';
     }
     return p;
   }
@@ -305,8 +327,8 @@ export class Partitions implements PartitionHandler {
     const states = parts.map((e) => e.state.state);
     const items = await topMovies(
       k,
-      async (kk) => states.map((s) => s.top(kk)),
-      async (slugs) => states.map((s) => s.movies(slugs)),
+      (kk) => Promise.resolve(states.map((s) => s.top(kk))),
+      (slugs) => Promise.resolve(states.map((s) => s.movies(slugs))),
     );
     return { items: items.map(({ slug, watchTime, viewers }): MoviePartial => ({ slug, watchTime, viewers })), complete: items.length < k };
   }
@@ -338,7 +360,13 @@ export class Partitions implements PartitionHandler {
   /** Per partition: last record applied and newest snapshot (for /cluster and metrics). */
   detail(): { partition: number; status: Owned['status']; seq: number; snapshotSeq: number; events: number }[] {
     return [...this.owned.values()]
-      .map((e) => ({ partition: e.partition, status: e.status, seq: e.appender?.expected ?? 0, snapshotSeq: e.snapshotSeq, events: e.state.eventsSinceSnapshot }))
+      .map((e) => ({
+        partition: e.partition,
+        status: e.status,
+        seq: e.appender?.expected ?? 0,
+        snapshotSeq: e.snapshotSeq,
+        events: e.state.eventsSinceSnapshot,
+      }))
       .sort((a, b) => a.partition - b.partition);
   }
 
@@ -380,7 +408,10 @@ export class Partitions implements PartitionHandler {
         if (this.servable(e)) await e.appender.log.purgeBefore(e.previousSnapshotSeq);
       } catch (err) {
         this.stats.snapshotFailures++;
-        logger().error({ err, partition: e.partition, seq }, `snapshot of partition ${e.partition} at ${seq} failed; the log still holds every record, the next one retries`);
+        logger().error(
+          { err, partition: e.partition, seq },
+          `snapshot of partition ${e.partition} at ${seq} failed; the log still holds every record, the next one retries`,
+        );
       } finally {
         this.snapshotsRunning--;
         e.snapshotting = null;

@@ -85,13 +85,16 @@ export class ClusterBackend implements FrontBackend {
     try {
       target = this.target(partition);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return target.ingest(batch, events).catch((err: unknown) => this.refused(err));
   }
 
   async query<Q extends Query>(key: number, q: Q): Promise<QueryResults[Q['op']]> {
-    if ('user' in q) return this.target(partitionOf(q.user, this.partitions)).query(q).catch((err: unknown) => this.refused(err));
+    if ('user' in q)
+      return this.target(partitionOf(q.user, this.partitions))
+        .query(q)
+        .catch((err: unknown) => this.refused(err));
     return this.local.query(key, q);
   }
 
@@ -136,7 +139,10 @@ export class ClusterBackend implements FrontBackend {
         this.table.refreshSoon();
         throw new ShardUnavailable(`member ${member} holds the partition but is not registered (gone, or just starting)`);
       }
-      const link = new MemberLink(this.engine.nc, member, subject, { ackTimeoutMs: this.config.ackTimeoutMs, maxInflightEvents: this.config.maxInflightEvents });
+      const link = new MemberLink(this.engine.nc, member, subject, {
+        ackTimeoutMs: this.config.ackTimeoutMs,
+        maxInflightEvents: this.config.maxInflightEvents,
+      });
       const batcher = new IngestBatcher(link, REMOTE_FRAME_EVENTS);
       remote = {
         link,

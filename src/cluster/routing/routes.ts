@@ -16,7 +16,9 @@ export function clusterReadyz(backend: ClusterBackend): Route {
         const reason =
           backend.table.unreadyReason() ??
           (waiting.length > 0 ? `shard processes ${waiting.join(', ')} of this host are not connected` : undefined) ??
-          (missing.length > 0 ? `${missing.length} of ${backend.partitions} partitions have no live owner serving them (a host joined, left or failed; they move within seconds)` : undefined);
+          (missing.length > 0
+            ? `${missing.length} of ${backend.partitions} partitions have no live owner serving them (a host joined, left or failed; they move within seconds)`
+            : undefined);
         if (reason !== undefined) {
           ex.error(new ApiError(503, 'unavailable', `${reason}; retry shortly`, { missingPartitions: missing }, { 'Retry-After': '1' }));
           return;
