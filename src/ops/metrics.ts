@@ -5,6 +5,13 @@ import type { Backend, ShardMetrics } from '../protocol/index.js';
 
 type Child = { observe(value: number): void };
 
+/**
+ * The values the `method` label may take: a client can send any token as a method, and every new
+ * label value is a new series that /metrics carries forever, so anything else is `other`.
+ */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+export const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'other');
+
 /** Request durations, seconds: ingest commits take about a millisecond, queries less. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -23,7 +30,7 @@ export class Metrics {
 
   private readonly durations = new Histogram({
     name: 'wt_http_request_duration_seconds',
-    help: 'Time from receiving a request to answering it, by route pattern, method and status code.',
+    help: 'Time from receiving a request to answering it, by route pattern (unmatched for none), method (other for a method outside GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH) and status code.',
     labelNames: ['route', 'method', 'code'] as const,
     buckets: BUCKETS,
     registers: [this.registry],
@@ -85,8 +92,10 @@ export class Metrics {
   /** Once per answered request (the HTTP app's onResponse hook): the only per-request work. */
   onResponse(ex: Exchange, status: number, body: unknown): void {
     const seconds = (performance.now() - ex.startedAt) / 1000;
+    // Labels only take bounded values: the route pattern the router matched (never the raw path),
+    // the method from a fixed set, the status code the service chose.
     const route = ex.route || 'unmatched';
-    this.durationChild(route, ex.method, status).observe(seconds);
+    this.durationChild(route, methodLabel(ex.method), status).observe(seconds);
     if (route === '/events' || route === '/') {
       if (status === 200) {
         const accepted = (body as { accepted?: unknown } | null)?.accepted;
