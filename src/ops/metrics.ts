@@ -52,8 +52,16 @@ export class Metrics {
   private readonly rejectedChildren = new Map<string, { inc(n?: number): void }>();
 
   private readonly shardUp = this.gauge('wt_shard_up', 'Whether the front is connected to the shard and it answered the metrics query (1) or not (0).');
-  private readonly inflight = this.gauge('wt_shard_inflight_events', 'Events the front has sent to the shard and not yet seen confirmed.');
-  private readonly pending = this.gauge('wt_shard_pending_batches', 'Batches the shard has logged and is waiting to see committed.');
+  // Named after the figure each one shows: the front's count of what it sent the shard, and the
+  // shard's own count of frames not yet committed.
+  private readonly pendingEvents = this.gauge(
+    'wt_shard_pending_events',
+    'Events the front has sent to the shard and not seen confirmed, plus one per unanswered query; at MAX_INFLIGHT_EVENTS the front answers 503. A request answered 503 after ACK_TIMEOUT_MS counts until the shard replies.',
+  );
+  private readonly uncommittedFrames = this.gauge(
+    'wt_shard_uncommitted_frames',
+    'Ingest frames (one log record each, the batches of one event-loop turn) the shard has received and not yet committed to its log and acknowledged.',
+  );
   private readonly reconnects = new Counter({
     name: 'wt_shard_reconnects_total',
     help: 'Times the front reconnected to the shard after losing it (shard restarts seen by the front).',
@@ -137,7 +145,7 @@ export class Metrics {
   async text(): Promise<string> {
     const stats = await this.shardMetrics();
     const now = Date.now();
-    for (const g of [this.shardUp, this.inflight, this.pending, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
+    for (const g of [this.shardUp, this.pendingEvents, this.uncommittedFrames, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
     this.rss.reset();
     this.rss.labels('front').set(process.memoryUsage.rss());
     for (const client of this.shards.links) {
@@ -149,11 +157,11 @@ export class Metrics {
         this.reconnects.labels(shard).inc(seen - this.reconnectsSeen[k]!);
         this.reconnectsSeen[k] = seen;
       }
-      this.inflight.labels(shard).set(client.pendingEvents);
+      this.pendingEvents.labels(shard).set(client.pendingEvents);
       const s = stats[k];
       this.shardUp.labels(shard).set(s ? 1 : 0);
       if (!s) continue;
-      this.pending.labels(shard).set(s.inflightBatches);
+      this.uncommittedFrames.labels(shard).set(s.uncommittedFrames);
       this.logSeq.labels(shard).set(s.logSeq);
       this.snapshotSeq.labels(shard).set(s.snapshotSeq);
       if (s.snapshotAt !== null) this.snapshotAge.labels(shard).set(Math.max(0, (now - s.snapshotAt) / 1000));

@@ -1,9 +1,10 @@
 import t from 'tap';
-import { parsePrometheus, type Exposition } from '../helpers/prometheus.js';
-import { Service } from '../helpers/service.js';
+import { shardOf } from '../../src/hash.js';
+import { parsePrometheus, sampleValue, type Exposition } from '../helpers/prometheus.js';
+import { Service, sleep } from '../helpers/service.js';
 
 /** What a third-party HTTP client, Prometheus or a browser sees: the defects of issue #10, from outside. */
-const svc = await Service.start({ shards: 2 });
+const svc = await Service.start({ shards: 2, env: { ACK_TIMEOUT_MS: '1500' } });
 t.teardown(() => svc.dispose());
 
 async function scrape(): Promise<Exposition> {
@@ -32,4 +33,37 @@ t.test('a made-up method does not add a series to /metrics', async (t) => {
   t.ok(methods.has('other'), 'made-up methods count under method="other"');
   const routes = new Set(after.map((s) => s.labels.route));
   t.notOk(routes.has('/nope'), 'the raw path is never a label');
+});
+
+/** `n` user names owned by `shard` (of 2). */
+function usersOn(shard: number, n: number, prefix: string): string[] {
+  const users: string[] = [];
+  for (let i = 0; users.length < n; i++) if (shardOf(`${prefix}-${i}`, 2) === shard) users.push(`${prefix}-${i}`);
+  return users;
+}
+
+t.test('the per-shard load gauges show the figures they are named for', async (t) => {
+  const [, victim] = await svc.pids('wt-shard');
+  const frozen = usersOn(1, 5, 'gauge-user');
+  process.kill(victim!, 'SIGSTOP');
+  t.teardown(() => process.kill(victim!, 'SIGCONT'));
+  // Three requests of 5 events each wait on the frozen shard 1 (and get 503 after ACK_TIMEOUT_MS).
+  const posts = [0, 1, 2].map((i) => svc.post(frozen.map((user) => ({ user, slug: 'gauge-movie', at: i }))));
+  await sleep(200);
+  const m = await scrape(); // shard 1 does not answer its metrics query either: it times out
+  t.equal(sampleValue(m, 'wt_shard_up', { shard: '1' }), 0, 'shard 1 is down for the scrape');
+  // 15 events, plus the scrape's own query, which also timed out and still counts.
+  t.equal(sampleValue(m, 'wt_shard_pending_events', { shard: '1' }), 16, 'the front holds 15 events and one query for shard 1');
+  t.equal(sampleValue(m, 'wt_shard_pending_events', { shard: '0' }), 0, 'nothing waits on shard 0');
+  t.equal(sampleValue(m, 'wt_shard_uncommitted_frames', { shard: '0' }), 0, 'shard 0 reports its own uncommitted frames');
+  t.equal(sampleValue(m, 'wt_shard_uncommitted_frames', { shard: '1' }), undefined, 'a shard that did not answer has no figure of its own');
+  for (const r of await Promise.all(posts)) t.equal(r.status, 503, 'the frozen shard did not confirm in time');
+  process.kill(victim!, 'SIGCONT');
+  let after = await scrape();
+  for (let i = 0; i < 50 && sampleValue(after, 'wt_shard_pending_events', { shard: '1' }) !== 0; i++) {
+    await sleep(100);
+    after = await scrape();
+  }
+  t.equal(sampleValue(after, 'wt_shard_pending_events', { shard: '1' }), 0, 'released once the shard replied');
+  t.equal(sampleValue(after, 'wt_shard_up', { shard: '1' }), 1);
 });

@@ -33,8 +33,8 @@ export interface DashboardFrame {
   shards: {
     shard: number;
     up: boolean;
-    inflightEvents: number;
-    pendingBatches: number | null;
+    pendingEvents: number;
+    uncommittedFrames: number | null;
     logSeq: number | null;
     snapshotAgeSeconds: number | null;
     users: number | null;
@@ -140,8 +140,8 @@ export class Dashboard {
         return {
           shard: c.shard,
           up: s !== null && s !== undefined,
-          inflightEvents: c.pendingEvents,
-          pendingBatches: s?.inflightBatches ?? null,
+          pendingEvents: c.pendingEvents,
+          uncommittedFrames: s?.uncommittedFrames ?? null,
           logSeq: s?.logSeq ?? null,
           snapshotAgeSeconds: s && s.snapshotAt !== null ? Math.max(0, (now - s.snapshotAt) / 1000) : null,
           users: s?.users ?? null,
