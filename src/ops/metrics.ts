@@ -87,6 +87,9 @@ export class Metrics {
   constructor(private readonly shards: Backend) {
     // process_* and nodejs_* of the front process (CPU, heap, event loop lag, GC, handles).
     collectDefaultMetrics({ register: this.registry });
+    // Gauges must not end in _total (promtool check metrics, OpenMetrics): these three are the sums
+    // of nodejs_active_{handles,requests,resources}{type}, which stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.shardLabels = shards.links.map((c) => String(c.shard));
     this.reconnectsSeen = shards.links.map(() => 0);
     for (const shard of this.shardLabels) this.reconnects.labels(shard).inc(0);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { shardOf } from '../../src/hash.js';
 import { parsePrometheus, sampleValue, type Exposition } from '../helpers/prometheus.js';
@@ -12,6 +13,8 @@ async function scrape(): Promise<Exposition> {
   if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
   return parsePrometheus(await r.text());
 }
+
+const hasCommand = (name: string): boolean => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
 const durationSeries = (m: Exposition) => m.samples.filter((s) => s.name === 'wt_http_request_duration_seconds_count');
 
@@ -66,4 +69,18 @@ t.test('the per-shard load gauges show the figures they are named for', async (t
   }
   t.equal(sampleValue(after, 'wt_shard_pending_events', { shard: '1' }), 0, 'released once the shard replied');
   t.equal(sampleValue(after, 'wt_shard_up', { shard: '1' }), 1);
+});
+
+// CI installs promtool (.ci/run, Debian package prometheus): there a missing promtool is a failure.
+const promtool = hasCommand('promtool');
+const noPromtool = !promtool && process.env.CI !== 'true' ? 'promtool is not installed (Debian: apt-get install prometheus)' : false;
+t.test('promtool check metrics finds nothing to complain about', { skip: noPromtool }, async (t) => {
+  if (!promtool) {
+    t.fail('promtool is not installed, and CI=true: .ci/run installs it (apt-get install prometheus)');
+    return;
+  }
+  const text = await (await fetch(svc.url + '/metrics')).text();
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  t.equal(r.status, 0, `promtool check metrics exits 0: ${r.stdout}${r.stderr}`);
+  t.equal(`${r.stdout}${r.stderr}`.trim(), '', 'and prints no problem');
 });
