@@ -19,8 +19,7 @@ export function createHttpApp(router: Router<Handler>, hooks: HttpHooks = {}): u
       // Methods are case-sensitive (RFC 9110): `post` is not POST.
       const method = req.getCaseSensitiveMethod();
       ex.method = method;
-      // HEAD is GET without the body (Exchange leaves the body out).
-      const { handler, params, route } = router.match(method === 'HEAD' ? 'GET' : method, req.getUrl());
+      const { handler, params, route } = router.match(method, req.getUrl());
       ex.route = route;
       // Everything from `req` is read now: uWS invalidates it when this callback returns.
       handler(ex, {

@@ -55,14 +55,14 @@ export class Exchange {
     for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
   }
 
-  json(status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
+  json(status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (this.aborted || this.done) return;
     this.done = true;
     this.onResponse?.(this, status, body);
     const text = JSON.stringify(body);
     this.res.cork(() => {
       this.writeHead(status, 'application/json', headers);
-      this.finish(text, close);
+      this.finish(text);
     });
   }
 
@@ -73,7 +73,7 @@ export class Exchange {
     this.onResponse?.(this, status, undefined);
     this.res.cork(() => {
       this.writeHead(status, contentType, headers);
-      this.finish(body, false);
+      this.finish(body);
     });
   }
 
@@ -86,10 +86,14 @@ export class Exchange {
     const { res } = this;
     if (this.aborted || this.done) return { closed: true, write: () => false, close: () => {} };
     this.done = true;
+    const head = this.method === 'HEAD';
     res.cork(() => {
       this.writeHead(200, 'text/event-stream', { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
-      res.write(`retry: ${retryMs}\n\n`);
+      // HEAD: the headers of the stream and nothing else (a stream has no length to report).
+      if (head) res.endWithoutBody();
+      else res.write(`retry: ${retryMs}\n\n`);
     });
+    if (head) return { closed: true, write: () => false, close: () => {} };
     const aborted = (): boolean => this.aborted;
     return {
       get closed() {
@@ -109,15 +113,22 @@ export class Exchange {
     };
   }
 
-  /** Ends the response; a HEAD request gets the headers and no body (uWS's endWithoutBody breaks keep-alive). */
-  private finish(body: string | Uint8Array, close: boolean): void {
-    if (this.method === 'HEAD') this.res.end('', close);
-    else this.res.end(body, close);
+  /**
+   * Ends the response. HEAD gets the headers with the Content-Length the GET would carry (RFC 9110
+   * §9.3.2) and no body. uWS's end('') would say 0, and endWithoutBody(n) leaves the connection
+   * expecting n more bytes (the next request on it is lost); the header written here plus
+   * endWithoutBody() without a length keeps the connection reusable (tested on raw sockets).
+   */
+  private finish(body: string | Uint8Array): void {
+    if (this.method === 'HEAD') {
+      this.res.writeHeader('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+      this.res.endWithoutBody();
+    } else this.res.end(body);
   }
 
-  error(err: unknown, close = false): void {
+  error(err: unknown): void {
     const api = err instanceof ApiError ? err : internal(err, this);
-    this.json(api.status, api.body(), api.headers, close);
+    this.json(api.status, api.body(), api.headers);
   }
 
   /** Reads and drops the body (call before answering early): the connection stays usable. */

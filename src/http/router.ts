@@ -35,7 +35,7 @@ export class Router<H = Handler> {
   private readonly routes: Compiled<H>[];
 
   constructor(routes: Route<H>[]) {
-    this.routes = routes.map((r) => ({ path: r.path, segments: r.path.split('/').slice(1), methods: r.methods, allow: Object.keys(r.methods).join(', ') }));
+    this.routes = routes.map((r) => ({ path: r.path, segments: r.path.split('/').slice(1), methods: r.methods, allow: allowOf(Object.keys(r.methods)) }));
   }
 
   /** Every route and its methods, in table order (what /openapi.json must document). */
@@ -48,7 +48,8 @@ export class Router<H = Handler> {
     for (const route of this.routes) {
       const raw = matchSegments(route.segments, parts);
       if (!raw) continue;
-      const handler = route.methods[method];
+      // HEAD is served by the GET handler (Exchange leaves the body out).
+      const handler = route.methods[method] ?? (method === 'HEAD' ? route.methods.GET : undefined);
       if (!handler) {
         throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${rawPath}; use ${route.allow}`, {}, { Allow: route.allow });
       }
@@ -59,6 +60,12 @@ export class Router<H = Handler> {
     }
     throw notFound(`No route ${rawPath}. See README.md for the API.`);
   }
+}
+
+/** The Allow header of a route: its methods, with HEAD wherever GET is (RFC 9110 §9.3.2). */
+function allowOf(methods: string[]): string {
+  const all = methods.flatMap((m) => (m === 'GET' && !methods.includes('HEAD') ? ['GET', 'HEAD'] : [m]));
+  return all.join(', ');
 }
 
 function matchSegments(pattern: string[], parts: string[]): Record<string, string> | null {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
+import { buildRequest, header, RawConnection, type Answer } from '../../scripts/fuzz/raw-http.js';
 import { shardOf } from '../../src/hash.js';
 import { parsePrometheus, sampleValue, type Exposition } from '../helpers/prometheus.js';
 import { Service, sleep } from '../helpers/service.js';
@@ -83,4 +84,53 @@ t.test('promtool check metrics finds nothing to complain about', { skip: noPromt
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   t.equal(r.status, 0, `promtool check metrics exits 0: ${r.stdout}${r.stderr}`);
   t.equal(`${r.stdout}${r.stderr}`.trim(), '', 'and prints no problem');
+});
+
+async function raw(conn: RawConnection, method: string, path: string, headers: [string, string][] = []): Promise<Answer> {
+  const o = await conn.exchange(buildRequest(method, path, headers, null), { head: method === 'HEAD', timeoutMs: 5000 });
+  if (o.kind !== 'answer') throw new Error(`${method} ${path}: ${o.kind} ${JSON.stringify(o)}`);
+  return o.answer;
+}
+
+t.test('HEAD carries the GET\'s Content-Length and no body, and the connection stays usable', async (t) => {
+  t.equal((await svc.post({ user: 'head-user', slug: 'head-movie', at: 1 })).status, 200);
+  const conn = new RawConnection(svc.port);
+  t.teardown(() => conn.close());
+  const paths = ['/healthz', '/users/head-user/watch-time', '/users/head-user/movies/head-movie', '/nope', '/users/nobody/watch-time', '/openapi.json', '/docs', '/docs/swagger-ui.css', '/dashboard/dashboard.js'];
+  for (const path of paths) {
+    const get = await raw(conn, 'GET', path);
+    const head = await raw(conn, 'HEAD', path);
+    t.equal(head.status, get.status, `HEAD ${path}: the GET's status ${get.status}`);
+    t.equal(header(head, 'content-length'), String(get.body.length), `HEAD ${path}: Content-Length ${get.body.length}`);
+    t.equal(head.headers.get('content-length')?.length, 1, 'one Content-Length');
+    t.equal(header(head, 'content-type'), header(get, 'content-type'), 'the same Content-Type');
+    t.equal(head.extra, 0, 'no body');
+    t.notOk(head.closed, 'the connection stays open');
+  }
+  const metrics = await raw(conn, 'HEAD', '/metrics');
+  t.ok(Number(header(metrics, 'content-length')) > 1000, `HEAD /metrics reports the exposition's length (${header(metrics, 'content-length')})`);
+  // Pipelined: a HEAD and a GET in one write are both answered, in order, on the same connection.
+  const sock = new RawConnection(svc.port);
+  t.teardown(() => sock.close());
+  const both = Buffer.concat([buildRequest('HEAD', '/healthz', [], null), buildRequest('GET', '/readyz', [], null)]);
+  const first = await sock.exchange(both, { head: true, timeoutMs: 5000 });
+  t.equal(first.kind, 'answer');
+  t.ok(first.kind === 'answer' && first.answer.extra > 0, 'the GET answer follows the HEAD answer');
+  if (first.kind === 'answer') t.match(String(header(first.answer, 'content-length')), /^[1-9][0-9]*$/);
+});
+
+t.test('Allow lists HEAD wherever it lists GET', async (t) => {
+  const conn = new RawConnection(svc.port);
+  t.teardown(() => conn.close());
+  for (const [path, allow] of [
+    ['/healthz', 'GET, HEAD'],
+    ['/users/a/watch-time', 'GET, HEAD'],
+    ['/metrics', 'GET, HEAD'],
+    ['/events', 'POST'],
+  ] as const) {
+    const r = await raw(conn, 'DELETE', path);
+    t.same([r.status, header(r, 'allow')], [405, allow], `DELETE ${path}: 405, Allow: ${allow}`);
+  }
+  const head = await raw(conn, 'HEAD', '/events');
+  t.same([head.status, header(head, 'allow')], [405, 'POST'], 'HEAD on a POST-only route is 405');
 });
