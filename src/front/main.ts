@@ -25,7 +25,7 @@ function main(): void {
     onResponse: ops.onResponse,
     // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
     admit: (url) => {
-      if (stopping && url !== '/healthz') throw unavailable('the service is shutting down');
+      if (stopping && url !== '/healthz') throw unavailable('The service is shutting down and did not handle this request; retry it once the service is back');
     },
   });
 

@@ -34,8 +34,18 @@ interface Compiled<H> {
 export class Router<H = Handler> {
   private readonly routes: Compiled<H>[];
 
+  /** Routes with the same path (from different tables, e.g. POST / and GET /) are served as one. */
   constructor(routes: Route<H>[]) {
-    this.routes = routes.map((r) => ({ path: r.path, segments: r.path.split('/').slice(1), methods: r.methods, allow: allowOf(Object.keys(r.methods)) }));
+    const byPath = new Map<string, Partial<Record<string, H>>>();
+    for (const r of routes) {
+      const methods = byPath.get(r.path) ?? {};
+      for (const [method, handler] of Object.entries(r.methods)) {
+        if (methods[method]) throw new Error(`route ${method} ${r.path} is defined twice`);
+        methods[method] = handler;
+      }
+      byPath.set(r.path, methods);
+    }
+    this.routes = [...byPath].map(([path, methods]) => ({ path, segments: path.split('/').slice(1), methods, allow: allowOf(Object.keys(methods)) }));
   }
 
   /** Every route and its methods, in table order (what /openapi.json must document). */
@@ -58,14 +68,18 @@ export class Router<H = Handler> {
       for (const [name, segment] of Object.entries(raw)) params[name] = decodeSegment(segment);
       return { handler, params, route: route.path };
     }
-    throw notFound(`No route ${rawPath}. See README.md for the API.`);
+    throw notFound(`No route ${rawPath}. See /docs (or /openapi.json) for the API.`);
   }
 }
 
-/** The Allow header of a route: its methods, with HEAD wherever GET is (RFC 9110 §9.3.2). */
+const ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The Allow header of a route: its methods, with HEAD wherever GET is (RFC 9110 §9.3.2), GET first. */
 function allowOf(methods: string[]): string {
-  const all = methods.flatMap((m) => (m === 'GET' && !methods.includes('HEAD') ? ['GET', 'HEAD'] : [m]));
-  return all.join(', ');
+  const all = new Set(methods);
+  if (all.has('GET')) all.add('HEAD');
+  const rank = (m: string): number => (ORDER.includes(m) ? ORDER.indexOf(m) : ORDER.length);
+  return [...all].sort((a, b) => rank(a) - rank(b)).join(', ');
 }
 
 function matchSegments(pattern: string[], parts: string[]): Record<string, string> | null {

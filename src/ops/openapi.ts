@@ -35,6 +35,7 @@ const SCHEMAS: Record<string, Schema> = {
   TopMovies: R.TopMovies,
   Health: R.Health,
   Ready: R.Ready,
+  Index: R.Index,
 };
 
 const ref = (name: keyof typeof SCHEMAS & string) => ({ $ref: `#/components/schemas/${name}` });
@@ -111,7 +112,10 @@ const staticAsset = (summary: string, tag: string, description: string): Operati
 
 /** Every operation, by router path (`:name` segments) and method. */
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
-  '/': { POST: { ...ingest, summary: 'Ingest heartbeats (alias of POST /events)' } },
+  '/': {
+    GET: { summary: 'Index', description: 'Links to the API reference, the OpenAPI document and the dashboard.', tags: ['operations'], responses: { 200: json('the links', 'Index') } },
+    POST: { ...ingest, summary: 'Ingest heartbeats (alias of POST /events)' },
+  },
   '/events': { POST: ingest },
   '/healthz': {
     GET: { summary: 'Liveness', description: '200 while the front process is alive.', tags: ['operations'], responses: { 200: json('alive', 'Health') } },

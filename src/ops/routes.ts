@@ -27,6 +27,8 @@ export function createOps(
     openapi ??= JSON.stringify(documentFor(served(), VERSION));
     ex.send(200, 'application/json', openapi);
   };
+  const index = JSON.stringify({ service: 'watch-time', version: VERSION, links: { docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard', ingest: '/events' } });
+  const indexHandler = (ex: Exchange): void => ex.send(200, 'application/json', index);
   const metricsHandler = (ex: Exchange): void => {
     metrics.text().then(
       (text) => ex.send(200, metrics.contentType, text),
@@ -36,6 +38,8 @@ export function createOps(
   return {
     onResponse: (ex, status, body) => metrics.onResponse(ex, status, body),
     routes: [
+      // The front serves POST / (the ingest alias); the router merges the two.
+      { path: '/', methods: { GET: indexHandler } },
       { path: '/openapi.json', methods: { GET: openapiHandler } },
       { path: '/docs', methods: { GET: docsPage } },
       { path: '/docs/:asset', methods: { GET: docsAsset } },

@@ -134,3 +134,55 @@ t.test('Allow lists HEAD wherever it lists GET', async (t) => {
   const head = await raw(conn, 'HEAD', '/events');
   t.same([head.status, header(head, 'allow')], [405, 'POST'], 'HEAD on a POST-only route is 405');
 });
+
+t.test('GET / is a small JSON index; POST / stays the ingest alias', async (t) => {
+  const r = await svc.get('/');
+  t.equal(r.status, 200);
+  t.match(r.headers.get('content-type'), /^application\/json/);
+  t.match(r.body, { service: 'watch-time', links: { docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard' } });
+  for (const link of Object.values(r.body.links as Record<string, string>).filter((l) => l !== '/events')) {
+    t.equal((await fetch(svc.url + link)).status, 200, `${link} is served`);
+  }
+  t.same((await svc.post({ user: 'index-user', slug: 'index-movie', at: 1 }, '/')).body, { accepted: 1 });
+  const wrong = await fetch(svc.url + '/', { method: 'DELETE' });
+  t.same([wrong.status, wrong.headers.get('allow')], [405, 'GET, HEAD, POST']);
+});
+
+t.test('a 404 points at /docs, which an HTTP client can fetch', async (t) => {
+  const r = await svc.get('/no/such/route');
+  t.same([r.status, r.body.error], [404, 'not_found']);
+  t.match(r.body.message, /\/docs/);
+  t.notMatch(r.body.message, /README/);
+});
+
+/** The pm2 id of shard `k` (pm2 numbers every process of the service). */
+async function pm2IdOfShard(k: number): Promise<number> {
+  const list = JSON.parse(await svc.pm2('jlist')) as { name: string; pm_id: number; pm2_env: { NODE_APP_INSTANCE?: number } }[];
+  return list.find((p) => p.name === 'wt-shard' && (p.pm2_env.NODE_APP_INSTANCE ?? 0) === k)!.pm_id;
+}
+
+t.test('a shard outage: /readyz names the shard, queries and ingest each say what it means for them', async (t) => {
+  const id = await pm2IdOfShard(0);
+  await svc.pm2('stop', String(id));
+  t.teardown(async () => {
+    await svc.pm2('start', String(id));
+    await svc.waitReady();
+  });
+  let ready = await svc.get('/readyz');
+  for (let i = 0; i < 100 && ready.status === 200; i++) ready = await svc.get('/readyz');
+  t.equal(ready.status, 503);
+  t.equal(ready.body.message, 'shard 0 (of 2) is not ready yet: recovering its state or restarting; retry shortly');
+  t.equal(ready.headers.get('retry-after'), '1');
+
+  const [user] = usersOn(0, 1, 'outage-user');
+  const query = await svc.get(`/users/${user}/watch-time`);
+  t.same([query.status, query.body.error, query.headers.get('retry-after')], [503, 'unavailable', '1']);
+  t.match(query.body.message, /^shard 0 is not connected .*; the query was not answered, retry it$/);
+  t.notMatch(query.body.message, /acknowledged/, 'no ingest wording on a query');
+  const movie = await svc.get('/movies/any/watch-time');
+  t.match([movie.status, movie.body.message], [503, /the query was not answered/], 'a query to every shard too');
+
+  const ingest = await svc.post({ user, slug: 'outage-movie', at: 1 });
+  t.same([ingest.status, ingest.body.error], [503, 'unavailable']);
+  t.match(ingest.body.message, /; nothing from this request is acknowledged, retry it$/);
+});
