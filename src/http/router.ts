@@ -21,6 +21,8 @@ export interface Route<H = Handler> {
   /** e.g. `/users/:user/movies/:slug`; `:name` segments are percent-decoded into params */
   path: string;
   methods: Partial<Record<string, H>>;
+  /** Its answers may be compressed: the request's Accept-Encoding is read for it (and only for it). */
+  compress?: boolean;
 }
 
 interface Compiled<H> {
@@ -28,6 +30,7 @@ interface Compiled<H> {
   segments: string[];
   methods: Partial<Record<string, H>>;
   allow: string;
+  compress: boolean;
 }
 
 /** Matches a method and a raw path to a handler: 404 for an unknown path, 405 (with Allow) for a wrong method. */
@@ -36,16 +39,18 @@ export class Router<H = Handler> {
 
   /** Routes with the same path (from different tables, e.g. POST / and GET /) are served as one. */
   constructor(routes: Route<H>[]) {
-    const byPath = new Map<string, Partial<Record<string, H>>>();
+    const byPath = new Map<string, Compiled<H>>();
     for (const r of routes) {
-      const methods = byPath.get(r.path) ?? {};
+      const compiled = byPath.get(r.path) ?? { path: r.path, segments: r.path.split('/').slice(1), methods: {}, allow: '', compress: false };
       for (const [method, handler] of Object.entries(r.methods)) {
-        if (methods[method]) throw new Error(`route ${method} ${r.path} is defined twice`);
-        methods[method] = handler;
+        if (compiled.methods[method]) throw new Error(`route ${method} ${r.path} is defined twice`);
+        compiled.methods[method] = handler;
       }
-      byPath.set(r.path, methods);
+      compiled.compress ||= r.compress === true;
+      byPath.set(r.path, compiled);
     }
-    this.routes = [...byPath].map(([path, methods]) => ({ path, segments: path.split('/').slice(1), methods, allow: allowOf(Object.keys(methods)) }));
+    this.routes = [...byPath.values()];
+    for (const r of this.routes) r.allow = allowOf(Object.keys(r.methods));
   }
 
   /** Every route and its methods, in table order (what /openapi.json must document). */
@@ -53,7 +58,14 @@ export class Router<H = Handler> {
     return this.routes.map((r) => ({ path: r.path, methods: Object.keys(r.methods) }));
   }
 
-  match(method: string, rawPath: string): { handler: H; params: Record<string, string>; route: string } {
+  /** The route pattern and Allow header of a path (for OPTIONS), or null for an unknown path. */
+  allowFor(rawPath: string): { route: string; allow: string } | null {
+    const parts = rawPath.split('/').slice(1);
+    const route = this.routes.find((r) => matchSegments(r.segments, parts));
+    return route ? { route: route.path, allow: route.allow } : null;
+  }
+
+  match(method: string, rawPath: string): { handler: H; params: Record<string, string>; route: string; compress: boolean } {
     const parts = rawPath.split('/').slice(1);
     for (const route of this.routes) {
       const raw = matchSegments(route.segments, parts);
@@ -66,11 +78,14 @@ export class Router<H = Handler> {
       // Decoded only once the route is known: a bad segment of an unknown route is a 404.
       const params: Record<string, string> = {};
       for (const [name, segment] of Object.entries(raw)) params[name] = decodeSegment(segment);
-      return { handler, params, route: route.path };
+      return { handler, params, route: route.path, compress: route.compress };
     }
-    throw notFound(`No route ${rawPath}. See /docs (or /openapi.json) for the API.`);
+    throw unknownRoute(rawPath);
   }
 }
+
+/** 404 for a path no route serves: points at what an HTTP client can fetch to learn the API. */
+export const unknownRoute = (rawPath: string) => notFound(`No route ${rawPath}. See /docs (or /openapi.json) for the API.`);
 
 const ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 

@@ -124,9 +124,9 @@ export class Metrics {
 
   private durationChild(route: string, method: string, code: number): Child {
     let byMethod = this.durationChildren.get(route);
-    if (!byMethod) this.durationChildren.set(route, (byMethod = new Map()));
+    if (!byMethod) this.durationChildren.set(route, (byMethod = new Map<string, Map<number, Child>>()));
     let byCode = byMethod.get(method);
-    if (!byCode) byMethod.set(method, (byCode = new Map()));
+    if (!byCode) byMethod.set(method, (byCode = new Map<number, Child>()));
     let child = byCode.get(code);
     if (!child) byCode.set(code, (child = this.durations.labels(route, method, String(code))));
     return child;

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { buildRequest, header, RawConnection, type Answer } from '../../scripts/fuzz/raw-http.js';
 import { shardOf } from '../../src/hash.js';
@@ -92,11 +93,21 @@ async function raw(conn: RawConnection, method: string, path: string, headers: [
   return o.answer;
 }
 
-t.test('HEAD carries the GET\'s Content-Length and no body, and the connection stays usable', async (t) => {
+t.test("HEAD carries the GET's Content-Length and no body, and the connection stays usable", async (t) => {
   t.equal((await svc.post({ user: 'head-user', slug: 'head-movie', at: 1 })).status, 200);
   const conn = new RawConnection(svc.port);
   t.teardown(() => conn.close());
-  const paths = ['/healthz', '/users/head-user/watch-time', '/users/head-user/movies/head-movie', '/nope', '/users/nobody/watch-time', '/openapi.json', '/docs', '/docs/swagger-ui.css', '/dashboard/dashboard.js'];
+  const paths = [
+    '/healthz',
+    '/users/head-user/watch-time',
+    '/users/head-user/movies/head-movie',
+    '/nope',
+    '/users/nobody/watch-time',
+    '/openapi.json',
+    '/docs',
+    '/docs/swagger-ui.css',
+    '/dashboard/dashboard.js',
+  ];
   for (const path of paths) {
     const get = await raw(conn, 'GET', path);
     const head = await raw(conn, 'HEAD', path);
@@ -185,4 +196,60 @@ t.test('a shard outage: /readyz names the shard, queries and ingest each say wha
   const ingest = await svc.post({ user, slug: 'outage-movie', at: 1 });
   t.same([ingest.status, ingest.body.error], [503, 'unavailable']);
   t.match(ingest.body.message, /; nothing from this request is acknowledged, retry it$/);
+});
+
+t.test('compression: br or gzip when asked, for the docs assets, /openapi.json and /metrics', async (t) => {
+  const conn = new RawConnection(svc.port);
+  t.teardown(() => conn.close());
+  const decode = { br: brotliDecompressSync, gzip: gunzipSync } as const;
+  for (const path of ['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css', '/openapi.json', '/dashboard/dashboard.js']) {
+    const plain = await raw(conn, 'GET', path);
+    t.equal(header(plain, 'content-encoding'), undefined, `${path}: not compressed unless asked`);
+    t.equal(header(plain, 'vary'), 'Accept-Encoding', `${path}: Vary: Accept-Encoding`);
+    for (const coding of ['br', 'gzip'] as const) {
+      const r = await raw(conn, 'GET', path, [['Accept-Encoding', coding === 'br' ? 'gzip, deflate, br' : 'gzip']]);
+      t.equal(header(r, 'content-encoding'), coding, `${path}: ${coding}`);
+      t.equal(header(r, 'vary'), 'Accept-Encoding');
+      t.same(decode[coding](r.body), plain.body, `${path}: ${coding} decodes to the same bytes`);
+      t.ok(r.body.length < plain.body.length / 2, `${path}: ${plain.body.length} -> ${r.body.length} bytes`);
+      const head = await raw(conn, 'HEAD', path, [['Accept-Encoding', coding]]);
+      t.same([header(head, 'content-encoding'), header(head, 'content-length')], [coding, String(r.body.length)], `HEAD ${path}: the ${coding} GET's length`);
+    }
+  }
+  for (const coding of ['br', 'gzip'] as const) {
+    const r = await raw(conn, 'GET', '/metrics', [['Accept-Encoding', coding]]);
+    t.equal(header(r, 'content-encoding'), coding, `/metrics: ${coding}`);
+    const text = decode[coding](r.body).toString();
+    t.ok(parsePrometheus(text).samples.length > 50, `/metrics in ${coding}: ${r.body.length} bytes for ${text.length}`);
+  }
+  const refused = await raw(conn, 'GET', '/openapi.json', [['Accept-Encoding', 'br;q=0, gzip;q=0']]);
+  t.equal(header(refused, 'content-encoding'), undefined, 'q=0 refuses a coding');
+  const png = await raw(conn, 'GET', '/docs/favicon-32x32.png', [['Accept-Encoding', 'br']]);
+  t.equal(header(png, 'content-encoding'), undefined, 'a PNG is sent as it is');
+  const api = await raw(conn, 'GET', '/healthz', [['Accept-Encoding', 'br']]);
+  t.same([header(api, 'content-encoding'), header(api, 'vary')], [undefined, undefined], 'API answers are as they were');
+});
+
+t.test('no CORS headers when CORS_ORIGINS is unset', async (t) => {
+  const conn = new RawConnection(svc.port);
+  t.teardown(() => conn.close());
+  const r = await raw(conn, 'GET', '/healthz', [['Origin', 'https://app.example.com']]);
+  t.same(
+    [...r.headers.keys()].filter((k) => k.startsWith('access-control-')),
+    [],
+    'no Access-Control-* header',
+  );
+  const options = await raw(conn, 'OPTIONS', '/events', [
+    ['Origin', 'https://app.example.com'],
+    ['Access-Control-Request-Method', 'POST'],
+  ]);
+  t.same([options.status, header(options, 'allow')], [405, 'POST'], 'OPTIONS is not served');
+});
+
+t.test("HTTP/1.0 gets uWebSockets.js's own 505 (what the README's reverse-proxy section is about)", async (t) => {
+  const conn = new RawConnection(svc.port);
+  t.teardown(() => conn.close());
+  const o = await conn.exchange(Buffer.from('GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n'), { head: false, timeoutMs: 5000 });
+  t.equal(o.kind, 'answer');
+  if (o.kind === 'answer') t.equal(o.answer.status, 505, 'HTTP/1.0 is refused: a proxy must speak HTTP/1.1 upstream');
 });
