@@ -68,7 +68,7 @@ export function ingest(config: Config, shards: FrontBackend) {
       const parts = [...batches].map(([k, batch]) => shards.ingest(k, batch, (batch.length - 2) / 3));
       Promise.all(parts).then(
         (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
-        (err: unknown) => ex.error(toApiError(err)),
+        (err: unknown) => ex.error(toApiError(err, 'ingest')),
       );
     });
   };

@@ -4,7 +4,7 @@ import { loadClusterConfig } from '../cluster/config.js';
 import { loadConfig } from '../config.js';
 import { ensureLayout } from '../data-dir.js';
 import { initLogger } from '../log.js';
-import { createHttpApp, Router, unavailable } from '../http/index.js';
+import { Cors, createHttpApp, Router, unavailable } from '../http/index.js';
 import { createOps } from '../ops/routes.js';
 import { exitWithParent, onShutdownSignal, runMain } from '../process.js';
 import { ShardSet } from '../transport/shard-set.js';
@@ -31,9 +31,10 @@ async function main(): Promise<void> {
   const router = new Router([...(cluster?.routes ?? []), ...frontRoutes(config, shards).filter((r) => !replaced.has(r.path)), ...ops.routes]);
   const app = createHttpApp(router, {
     onResponse: ops.onResponse,
+    cors: config.corsOrigins ? new Cors(config.corsOrigins) : null,
     // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
     admit: (url) => {
-      if (stopping && url !== '/healthz') throw unavailable('the service is shutting down');
+      if (stopping && url !== '/healthz') throw unavailable('The service is shutting down and did not handle this request; retry it once the service is back');
     },
   });
 

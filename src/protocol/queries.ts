@@ -28,8 +28,8 @@ export interface QueryResults {
 export interface ShardMetrics extends ShardStatus {
   rssBytes: number;
   heapUsedBytes: number;
-  /** batches logged and waiting for their commit */
-  inflightBatches: number;
+  /** ingest frames (one log record each) received and not yet committed, applied and acknowledged */
+  uncommittedFrames: number;
   uptimeSeconds: number;
   /** Cluster mode: this member's ownership and log figures since it started. */
   cluster?: MemberMetrics;

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     ...status(),
     rssBytes: process.memoryUsage.rss(),
     heapUsedBytes: process.memoryUsage().heapUsed,
-    inflightBatches: 0,
+    uncommittedFrames: 0,
     uptimeSeconds: process.uptime(),
     cluster: { member: id, owned: coordinator.owned().length, serving: partitions.serving().length, ...coordinator.stats, ...partitions.stats },
   });
