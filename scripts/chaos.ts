@@ -5,6 +5,7 @@
  * scripts/chaos/. Exit status: 0 pass, 1 any loss, double count or mismatch, 2 usage error.
  */
 import { parseArgs } from 'node:util';
+import { CLUSTER_DEFAULTS, formatClusterReport, runClusterChaos } from './chaos/cluster-run.js';
 import { DEFAULTS, formatReport, runChaos } from './chaos/run.js';
 
 const USAGE = `Usage: npm run chaos -- [options]
@@ -17,7 +18,13 @@ const USAGE = `Usage: npm run chaos -- [options]
   --ack-timeout MS ACK_TIMEOUT_MS of the service                        [${DEFAULTS.ackTimeoutMs}]
   --gap A-B        seconds between faults                         [${DEFAULTS.gapS.join('-')}]
   --weights S,F,W  weights of shard, front and whole-service kills   [${DEFAULTS.weights.shard},${DEFAULTS.weights.front},${DEFAULTS.weights.whole}]
-  --keep-data      keep the DATA_DIR (its path is printed)`;
+  --keep-data      keep the DATA_DIR (its path is printed)
+
+  --cluster        cluster mode instead (CONTRACT §6): 3 NATS servers (nats-server >= 2.10: NATS_SERVER or
+                   scripts/install-nats-server.sh) and two hosts; faults: host kill -9 with its DATA_DIR
+                   deleted, host SIGTERM, member kill -9, NATS server kill -9 + restart, one member SIGSTOP
+                   past its lease; defaults there: --duration ${CLUSTER_DEFAULTS.durationS} --ack-timeout ${CLUSTER_DEFAULTS.ackTimeoutMs} --gap ${CLUSTER_DEFAULTS.gapS.join('-')}
+  --partitions N   cluster mode: PARTITIONS                              [${CLUSTER_DEFAULTS.partitions}]`;
 
 function fail(message: string): never {
   process.stderr.write(`chaos: ${message}\n\n${USAGE}\n`);
@@ -44,6 +51,8 @@ try {
       gap: { type: 'string' },
       weights: { type: 'string' },
       'keep-data': { type: 'boolean' },
+      cluster: { type: 'boolean' },
+      partitions: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -84,15 +93,42 @@ const options = {
   aborted: () => interrupted,
 };
 
-runChaos(options).then(
-  (report) => {
-    for (const line of formatReport(report)) process.stdout.write(`${line}\n`);
-    if (options.keepData) process.stdout.write(`data kept in ${report.dataDir}\n`);
-    if (report.outputTail) process.stderr.write(`--- service output (tail) ---\n${report.outputTail}\n`);
-    process.exitCode = report.problems.length === 0 ? 0 : 1;
-  },
-  (err: unknown) => {
-    console.error('chaos: internal error:', err);
-    process.exitCode = 1;
-  },
-);
+if (args.cluster) {
+  const d = CLUSTER_DEFAULTS;
+  const clusterGap = args.gap === undefined ? d.gapS : ([gap[0]!, gap[1]!] as [number, number]);
+  runClusterChaos({
+    ...d,
+    durationS: positive('duration', args.duration, d.durationS),
+    seed: Math.floor(positive('seed', args.seed, d.seed)),
+    shards: Math.floor(positive('shards', args.shards, d.shards)),
+    partitions: Math.floor(positive('partitions', args.partitions, d.partitions)),
+    viewers: Math.floor(positive('viewers', args.viewers, d.viewers)),
+    movies: Math.floor(positive('movies', args.movies, d.movies)),
+    ackTimeoutMs: Math.floor(positive('ack-timeout', args['ack-timeout'], d.ackTimeoutMs)),
+    gapS: clusterGap,
+    log: (line: string) => void process.stderr.write(`${line}\n`),
+    aborted: () => interrupted,
+  }).then(
+    (report) => {
+      for (const line of formatClusterReport(report)) process.stdout.write(`${line}\n`);
+      process.exitCode = report.problems.length === 0 ? 0 : 1;
+    },
+    (err: unknown) => {
+      console.error('chaos: internal error:', err);
+      process.exitCode = 1;
+    },
+  );
+} else {
+  runChaos(options).then(
+    (report) => {
+      for (const line of formatReport(report)) process.stdout.write(`${line}\n`);
+      if (options.keepData) process.stdout.write(`data kept in ${report.dataDir}\n`);
+      if (report.outputTail) process.stderr.write(`--- service output (tail) ---\n${report.outputTail}\n`);
+      process.exitCode = report.problems.length === 0 ? 0 : 1;
+    },
+    (err: unknown) => {
+      console.error('chaos: internal error:', err);
+      process.exitCode = 1;
+    },
+  );
+}

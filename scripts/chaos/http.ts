@@ -15,27 +15,36 @@ export class NoReply extends Error {
 
 /**
  * A keep-alive HTTP/1.1 client for 127.0.0.1, every exchange bounded by `timeoutMs`. Paths are sent
- * as given (already percent-encoded).
+ * as given (already percent-encoded). Several ports (the hosts of a cluster): exchanges take turns,
+ * so a retry after a refused connection goes to the next host.
  */
 export class Client {
   private readonly agent: http.Agent;
+  private readonly ports: number[];
+  private turn = 0;
 
   constructor(
-    readonly port: number,
+    ports: number | number[],
     sockets: number,
     readonly timeoutMs: number,
   ) {
+    this.ports = typeof ports === 'number' ? [ports] : ports;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
+  get port(): number {
+    return this.ports[0]!;
+  }
+
   request(method: string, path: string, body?: string, headers: http.OutgoingHttpHeaders = {}): Promise<Reply> {
+    const port = this.ports.length === 1 ? this.ports[0]! : this.ports[this.turn++ % this.ports.length]!;
     return new Promise((resolve, reject) => {
       const h: http.OutgoingHttpHeaders = { ...headers };
       if (body !== undefined) {
         h['content-type'] ??= 'application/json';
         h['content-length'] = Buffer.byteLength(body);
       }
-      const req = http.request({ agent: this.agent, host: '127.0.0.1', port: this.port, method, path, headers: h }, (res) => {
+      const req = http.request({ agent: this.agent, host: '127.0.0.1', port, method, path, headers: h }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
