@@ -10,6 +10,8 @@ export interface HostOptions extends ServiceOptions {
 /** A host of a cluster: the real service (`npm start`'s pm2-runtime) with NATS_URL, NODE_ID, CLUSTER, PARTITIONS. */
 export function startHost(nats: NatsCluster, nodeId: string, o: HostOptions): Promise<Service> {
   return Service.start({
+    // Joining a loaded cluster: every partition must have a live owner before /readyz says 200.
+    readyTimeoutMs: 90_000,
     ...o,
     shards: o.shards ?? 2,
     env: { NATS_URL: nats.natsUrl, NODE_ID: nodeId, CLUSTER: o.cluster, PARTITIONS: String(o.partitions), ...o.env },
@@ -21,7 +23,11 @@ export function startHost(nats: NatsCluster, nodeId: string, o: HostOptions): Pr
  * all at once. Resolves with the moment of the kill (performance.now()) once they are gone.
  */
 export async function crashHost(host: Service): Promise<number> {
-  const pids = [...(await host.pids('wt-front')), ...(await host.pids('wt-shard'))].filter((p) => p > 0);
+  // (A host that already exited has no pm2 to ask.)
+  const pids = await Promise.all([host.pids('wt-front'), host.pids('wt-shard')]).then(
+    (lists) => lists.flat().filter((p) => p > 0),
+    () => [],
+  );
   const at = performance.now();
   host.kill();
   for (const pid of pids) {

@@ -37,6 +37,8 @@ export interface ServiceOptions {
   dataDir?: string;
   /** Reuse a port (to restart on the same address). */
   port?: number;
+  /** How long to wait for /readyz [30 s]. */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -80,7 +82,13 @@ export class Service {
     const reap = (): void => service.kill();
     process.once('exit', reap);
     void service.exit.then(() => process.off('exit', reap));
-    await service.waitReady();
+    try {
+      await service.waitReady(opts.readyTimeoutMs);
+    } catch (err) {
+      // Not ready: do not leave it running behind the caller's back.
+      service.kill();
+      throw err;
+    }
     return service;
   }
 

@@ -1,0 +1,60 @@
+/**
+ * Cluster mode through the service: a real 3-server NATS cluster (R3) and two hosts (the real
+ * `npm start` path), wrk against both hosts at once, 100-event batches then single events, every
+ * 200 acknowledged after the R3 quorum; then kill -9 of one host and the time until every partition
+ * is writable again through the other. Prints one JSON line per measurement.
+ *
+ *   node dist/bench/cluster-hosts.js [--seconds 10] [--connections 64] [--partitions 64]
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { allPartitionsWritable, crashHost, startHost } from '../test/helpers/cluster-hosts.js';
+import { NatsCluster } from '../test/helpers/nats-cluster.js';
+import { ROOT, type Service } from '../test/helpers/service.js';
+import { findWrk, runWrk, type WrkResult } from './wrk.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, partitions: { type: 'string' } } });
+const seconds = Number(values.seconds ?? 10);
+const connections = Number(values.connections ?? 64);
+const partitions = Number(values.partitions ?? 64);
+const wrk = findWrk();
+if (!wrk) throw new Error('wrk is not installed');
+
+const nats = await NatsCluster.start();
+const hosts: Service[] = [];
+try {
+  for (const id of ['host-a', 'host-b']) hosts.push(await startHost(nats, id, { cluster: 'bench', partitions }));
+  const script = join(ROOT, 'bench/ingest.lua');
+  for (const [mode, batch] of [
+    ['batch', 100],
+    ['single', 1],
+  ] as const) {
+    const results: WrkResult[] = await Promise.all(
+      hosts.map((h, i) =>
+        runWrk({ wrk, url: `${h.url}/events`, script, seconds, connections: connections / 2, args: [mode, batch, 100_000, 1000, 4096, i + 1, 0] }),
+      ),
+    );
+    const rps = results.reduce((a, r) => a + r.rps, 0);
+    const ok = results.reduce((a, r) => a + r.ok, 0);
+    const dur = Math.max(...results.map((r) => r.durationS));
+    console.log(
+      JSON.stringify({
+        mode,
+        batch,
+        connections,
+        requestsPerS: Math.round(rps),
+        eventsPerS: Math.round((ok / dur) * batch),
+        non2xx: results.reduce((a, r) => a + r.errors.status, 0),
+        p50ms: Math.max(...results.map((r) => r.latencyUs.p50)) / 1000,
+        p99ms: Math.max(...results.map((r) => r.latencyUs.p99)) / 1000,
+        machineCores: results[0]!.machineCores,
+      }),
+    );
+  }
+  const killedAt = await crashHost(hosts[0]!);
+  await allPartitionsWritable(hosts[1]!.url, partitions, 'bench', 60_000);
+  console.log(JSON.stringify({ killToServedMs: Math.round(performance.now() - killedAt), partitions }));
+} finally {
+  for (const h of hosts) await h.dispose().catch(() => {});
+  await nats.dispose();
+}
