@@ -19,7 +19,7 @@ class Builder {
   private readonly userHead: number[] = [];
   private readonly movieWatch: number[] = [];
   private readonly movieViewers: number[] = [];
-  private readonly p = { watchTime: [] as number[], at: [] as number[], furthest: [] as number[], updatedAt: [] as number[], events: [] as number[], user: [] as number[], slug: [] as number[], next: [] as number[] };
+  private readonly p = { watchTime: [] as number[], at: [] as number[], furthest: [] as number[], updatedAt: [] as number[], events: [] as number[], ts: [] as number[], lateEvents: [] as number[], user: [] as number[], slug: [] as number[], next: [] as number[] };
 
   get pairCount(): number {
     return this.p.user.length;
@@ -38,7 +38,7 @@ class Builder {
     return this.userIds.has(user);
   }
 
-  addPair(user: string, slug: string, pair: { watchTime: number; at: number; furthest: number; events: number; updatedAt: number }): void {
+  addPair(user: string, slug: string, pair: { watchTime: number; at: number; furthest: number; events: number; updatedAt: number; lateEvents: number }, ts: number): void {
     const userId = this.userIds.get(user)!;
     let slugId = this.slugIds.get(slug);
     if (slugId === undefined) {
@@ -54,6 +54,8 @@ class Builder {
     this.p.furthest.push(pair.furthest);
     this.p.updatedAt.push(pair.updatedAt);
     this.p.events.push(pair.events);
+    this.p.ts.push(ts);
+    this.p.lateEvents.push(pair.lateEvents);
     this.p.user.push(userId);
     this.p.slug.push(slugId);
     this.p.next.push(this.userHead[userId]!);
@@ -78,6 +80,8 @@ class Builder {
         furthest: Float64Array.from(p.furthest),
         updatedAt: Float64Array.from(p.updatedAt),
         events: Uint32Array.from(p.events),
+        ts: Float64Array.from(p.ts),
+        lateEvents: Uint32Array.from(p.lateEvents),
         user: Uint32Array.from(p.user),
         slug: Uint32Array.from(p.slug),
         next: Int32Array.from(p.next),
@@ -150,13 +154,13 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
     users += state.userCount;
     pairs += state.pairCount;
     recent.push(state.recent.entries());
-    state.forEachPair((user, slug, pair) => {
+    state.forEachPair((user, slug, pair, ts) => {
       const b = builders[shardOf(user, to)]!;
       if (!b.hasUser(user)) {
         const total = state.user(user)!;
         b.addUser(user, total.watchTime, total.movies);
       }
-      b.addPair(user, slug, pair);
+      b.addPair(user, slug, pair, ts);
     });
   }
   const keys = mergeRecent(recent);

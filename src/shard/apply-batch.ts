@@ -1,12 +1,16 @@
 import { packr, type IngestBatch, type IngestRecord } from '../transport/messages.js';
+import { eventShape, isMovieRecord, type TsColumn } from './insights/records.js';
 import type { ShardState } from './state.js';
 
-/** Decodes one log record (an IngestRecord: the batches of one frame). */
+/** Decodes one log record (an IngestRecord: the batches of one frame; shapes in insights/records.ts). */
 export function decodeRecord(record: Uint8Array): IngestRecord {
   const batches = packr.unpack(record) as IngestRecord;
   if (!Array.isArray(batches)) throw new Error('not an IngestRecord');
   for (const batch of batches) {
-    if (!Array.isArray(batch) || typeof batch[0] !== 'number' || (batch.length - 2) % 3 !== 0) throw new Error('not an IngestBatch');
+    if (!Array.isArray(batch)) throw new Error('not an IngestBatch');
+    if (isMovieRecord(batch)) throw new Error('movie records are not supported yet');
+    const shape = eventShape(batch);
+    if (typeof shape === 'string') throw new Error(`not an IngestBatch: ${shape}`);
   }
   return batches;
 }
@@ -18,6 +22,7 @@ export function decodeRecord(record: Uint8Array): IngestRecord {
  */
 export function applyRecord(state: ShardState, batches: IngestRecord): number[] {
   return batches.map((batch) => {
+    if (isMovieRecord(batch)) throw new Error('movie records are not supported yet');
     const key = batch[1];
     if (key !== null) {
       const seen = state.recent.accepted(key);
@@ -29,10 +34,10 @@ export function applyRecord(state: ShardState, batches: IngestRecord): number[] 
 
 function applyBatch(state: ShardState, batch: IngestBatch): number {
   const receivedAt = batch[0];
-  let n = 0;
-  for (let i = 2; i + 2 < batch.length; i += 3) {
-    state.apply(batch[i] as string, batch[i + 1] as string, batch[i + 2] as number, receivedAt);
-    n++;
+  const n = (batch.length - 2) / 3 | 0; // a trailing ts column is the one element left over
+  const ts = n * 3 + 2 < batch.length ? (batch[batch.length - 1] as TsColumn) : null;
+  for (let e = 0, i = 2; e < n; e++, i += 3) {
+    state.apply(batch[i] as string, batch[i + 1] as string, batch[i + 2] as number, receivedAt, ts?.[e] ?? NaN);
   }
   if (batch[1] !== null) state.recent.remember(batch[1], n, receivedAt);
   return n;

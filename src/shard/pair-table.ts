@@ -2,7 +2,7 @@ import { capacityFor, grown } from './columns.js';
 import type { PairState } from './watch-rule.js';
 
 /**
- * All (user, slug) pairs of a shard as parallel typed-array columns, about 56-64 bytes a pair:
+ * All (user, slug) pairs of a shard as parallel typed-array columns, about 68-76 bytes a pair:
  * no object, closure or Map per pair. Pairs are found by an open-addressing hash index on
  * (userId, slugId) and chained per user (`next`) so one user's pairs can be listed.
  */
@@ -13,6 +13,9 @@ export class PairTable {
   furthest: Float64Array = new Float64Array(0);
   updatedAt: Float64Array = new Float64Array(0);
   events: Uint32Array = new Uint32Array(0);
+  /** §5.1: newest client time of the pair (NaN: none) and the late events it refused. */
+  ts: Float64Array = new Float64Array(0);
+  lateEvents: Uint32Array = new Uint32Array(0);
   user: Uint32Array = new Uint32Array(0);
   slug: Uint32Array = new Uint32Array(0);
   /** Next pair of the same user, -1 at the end of the chain. */
@@ -53,6 +56,7 @@ export class PairTable {
     this.next[pair] = nextOfUser;
     this.at[pair] = NaN;
     this.updatedAt[pair] = NaN;
+    this.ts[pair] = NaN;
     this.insertIndex(pair);
     return pair;
   }
@@ -64,6 +68,8 @@ export class PairTable {
       furthest: this.furthest[pair]!,
       events: this.events[pair]!,
       updatedAt: this.updatedAt[pair]!,
+      ts: this.ts[pair]!,
+      lateEvents: this.lateEvents[pair]!,
     };
   }
 
@@ -73,6 +79,8 @@ export class PairTable {
     this.furthest[pair] = state.furthest;
     this.events[pair] = state.events;
     this.updatedAt[pair] = state.updatedAt;
+    this.ts[pair] = state.ts;
+    this.lateEvents[pair] = state.lateEvents;
   }
 
   private insertIndex(pair: number): void {
@@ -92,6 +100,8 @@ export class PairTable {
     this.furthest = grown(c.furthest, capacity);
     this.updatedAt = grown(c.updatedAt, capacity);
     this.events = grown(c.events, capacity);
+    this.ts = grown(c.ts, capacity, NaN);
+    this.lateEvents = grown(c.lateEvents, capacity);
     this.user = grown(c.user, capacity);
     this.slug = grown(c.slug, capacity);
     this.next = grown(c.next, capacity);
@@ -109,6 +119,8 @@ export class PairTable {
       furthest: this.furthest.slice(0, n),
       updatedAt: this.updatedAt.slice(0, n),
       events: this.events.slice(0, n),
+      ts: this.ts.slice(0, n),
+      lateEvents: this.lateEvents.slice(0, n),
       user: this.user.slice(0, n),
       slug: this.slug.slice(0, n),
       next: this.next.slice(0, n),
@@ -129,6 +141,8 @@ export interface PairColumns {
   furthest: Float64Array;
   updatedAt: Float64Array;
   events: Uint32Array;
+  ts: Float64Array;
+  lateEvents: Uint32Array;
   user: Uint32Array;
   slug: Uint32Array;
   next: Int32Array;

@@ -87,6 +87,9 @@ export function decodeSnapshot(buf: Buffer): SnapshotRecord {
         furthest: new Float64Array(col('pair.furthest')),
         updatedAt: new Float64Array(col('pair.updatedAt')),
         events: new Uint32Array(col('pair.events')),
+        // Absent from v1 snapshots (before §5.1): no client time, no late events.
+        ts: raw.columns['pair.ts'] ? new Float64Array(col('pair.ts')) : new Float64Array(col('pair.user').byteLength / 4).fill(NaN),
+        lateEvents: raw.columns['pair.lateEvents'] ? new Uint32Array(col('pair.lateEvents')) : new Uint32Array(col('pair.user').byteLength / 4),
         user: new Uint32Array(col('pair.user')),
         slug: new Uint32Array(col('pair.slug')),
         next: new Int32Array(col('pair.next')),

@@ -4,7 +4,7 @@ import { Interner } from './interner.js';
 import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
 import { RecentRequests } from './recent-requests.js';
-import { applyHeartbeat } from './watch-rule.js';
+import { applyClassified, classify } from './watch-rule.js';
 
 export interface PairView {
   slug: string;
@@ -13,6 +13,8 @@ export interface PairView {
   furthest: number;
   events: number;
   updatedAt: number;
+  /** §5.1: events refused as late or repeated by their client time */
+  lateEvents: number;
 }
 
 /** A pair as the dashboard's "latest events" list shows it. */
@@ -78,8 +80,8 @@ export class ShardState {
     return this.pairs.count;
   }
 
-  /** Applies one heartbeat (CONTRACT §3) received at `receivedAt` (ms since epoch). */
-  apply(user: string, slug: string, position: number, receivedAt: number): void {
+  /** Applies one heartbeat (CONTRACT §3, §5.1) received at `receivedAt` (ms since epoch), client time `ts` (NaN: none). */
+  apply(user: string, slug: string, position: number, receivedAt: number, ts = NaN): void {
     const userId = this.userIdFor(user);
     const slugId = this.slugIdFor(slug);
     const pairs = this.pairs;
@@ -90,10 +92,11 @@ export class ShardState {
       this.userMovieCount[userId]!++;
       this.movieViewers[slugId]!++;
     }
-    const before = pairs.watchTime[pair]!;
-    const next = applyHeartbeat(pairs.read(pair), position, receivedAt, this.maxStep);
+    const prev = pairs.read(pair);
+    const step = classify(prev, position, this.maxStep, ts);
+    const next = applyClassified(prev, step, position, receivedAt, ts);
     pairs.write(pair, next);
-    const gained = next.watchTime - before;
+    const gained = next.watchTime - prev.watchTime;
     if (gained !== 0) {
       this.userWatch[userId]! += gained;
       this.movieWatch[slugId]! += gained;
@@ -157,6 +160,7 @@ export class ShardState {
       furthest: p.furthest[pair]!,
       events: p.events[pair]!,
       updatedAt: p.updatedAt[pair]!,
+      lateEvents: p.lateEvents[pair]!,
     };
   }
 
@@ -184,11 +188,13 @@ export class ShardState {
     return { count: this.slugs.size, watch: this.movieWatch, names: this.slugs.names };
   }
 
-  /** Calls `fn` for every pair, in storage order (read-only: for export and reshard). */
-  forEachPair(fn: (user: string, slug: string, pair: PairView) => void): void {
+  /** Calls `fn` for every pair, in storage order, with its client time (§5.1; read-only: for export and reshard). */
+  forEachPair(fn: (user: string, slug: string, pair: PairView, ts: number) => void): void {
     const users = this.users.names;
     const userOf = this.pairs.user;
-    for (let pair = 0; pair < this.pairs.count; pair++) fn(users[userOf[pair]!]!, this.slugs.names[this.pairs.slug[pair]!]!, this.viewOf(pair));
+    for (let pair = 0; pair < this.pairs.count; pair++) {
+      fn(users[userOf[pair]!]!, this.slugs.names[this.pairs.slug[pair]!]!, this.viewOf(pair), this.pairs.ts[pair]!);
+    }
   }
 
   /** The `n` most recently updated pairs, newest first (read-only: for the dashboard). O(pairs · log n). */

@@ -15,7 +15,7 @@ const one = (positions: number[], maxStep = 60) => pair(run(positions.map((p) =>
 
 t.test('continuous playback, pauses and duplicates', async (t) => {
   const s = one([0, 10, 10, 10, 20]);
-  t.same(s, { watchTime: 20, at: 20, furthest: 20, events: 5, updatedAt: 1004 });
+  t.same(s, { watchTime: 20, at: 20, furthest: 20, events: 5, updatedAt: 1004, ts: NaN, lateEvents: 0 });
 });
 
 t.test('a seek just past WATCH_MAX_STEP counts nothing; playback after it counts', async (t) => {
