@@ -1,5 +1,5 @@
 import { packr, type IngestBatch, type IngestRecord } from '../transport/messages.js';
-import { eventShape, isMovieRecord, type TsColumn } from './insights/records.js';
+import { checkMovieRecord, eventShape, isMovieRecord, type TsColumn } from './insights/records.js';
 import type { ShardState } from './state.js';
 
 /** Decodes one log record (an IngestRecord: the batches of one frame; shapes in insights/records.ts). */
@@ -8,7 +8,11 @@ export function decodeRecord(record: Uint8Array): IngestRecord {
   if (!Array.isArray(batches)) throw new Error('not an IngestRecord');
   for (const batch of batches) {
     if (!Array.isArray(batch)) throw new Error('not an IngestBatch');
-    if (isMovieRecord(batch)) throw new Error('movie records are not supported yet');
+    if (isMovieRecord(batch)) {
+      const problem = checkMovieRecord(batch);
+      if (problem !== null) throw new Error(`not a movie record: ${problem}`);
+      continue;
+    }
     const shape = eventShape(batch);
     if (typeof shape === 'string') throw new Error(`not an IngestBatch: ${shape}`);
   }
@@ -16,13 +20,17 @@ export function decodeRecord(record: Uint8Array): IngestRecord {
 }
 
 /**
- * Applies a record's batches in order; returns each batch's accepted count. A batch whose
+ * Applies a record's batches in order; returns each batch's accepted count (1 for a movie
+ * record). A batch whose
  * idempotency key was already applied is skipped and answered with the first count: the check is
  * made here, at apply time, so that live ingest and log replay decide the same way.
  */
 export function applyRecord(state: ShardState, batches: IngestRecord): number[] {
   return batches.map((batch) => {
-    if (isMovieRecord(batch)) throw new Error('movie records are not supported yet');
+    if (isMovieRecord(batch)) {
+      state.putMovie(batch[2], batch[3], batch[4]);
+      return 1;
+    }
     const key = batch[1];
     if (key !== null) {
       const seen = state.recent.accepted(key);

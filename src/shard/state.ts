@@ -1,12 +1,16 @@
 import { capacityFor, grown } from './columns.js';
 import { bestIds } from './bounded-heap.js';
+import { Insights, type InsightsSnapshot } from './insights/insights.js';
+import type { ContinueItem, MovieCatalogueFields, MovieDetailPartial, PairProgress, RetentionPartial, SeriesPoint, SeriesStep } from './insights/messages.js';
+import { STEP_MS } from './insights/messages.js';
+import { DEFAULT_INSIGHTS, type InsightsConfig } from './insights/progress.js';
 import { Interner } from './interner.js';
 import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
 import { RecentRequests } from './recent-requests.js';
 import { applyClassified, classify } from './watch-rule.js';
 
-export interface PairView {
+export interface PairView extends PairProgress {
   slug: string;
   watchTime: number;
   at: number;
@@ -26,7 +30,7 @@ export interface LatestPair {
   updatedAt: number;
 }
 
-export interface MoviePartial {
+export interface MoviePartial extends MovieCatalogueFields {
   slug: string;
   watchTime: number;
   viewers: number;
@@ -43,6 +47,8 @@ export interface StateSnapshot {
   pairs: PairColumns;
   /** RecentRequests.entries() */
   recent: (string | number)[];
+  /** §5 state; absent in snapshots written before insights */
+  insights?: InsightsSnapshot;
 }
 
 /**
@@ -63,12 +69,16 @@ export class ShardState {
   private movieViewers: Uint32Array = new Uint32Array(1024);
   private pairs = new PairTable();
   private leaders = new MovieLeaders();
+  private insights: Insights;
 
   constructor(
     readonly maxStep: number,
     /** Idempotency keys of recent requests: part of the state, so replay and snapshots keep them. */
     readonly recent = new RecentRequests(10 * 60_000, 1_000_000),
-  ) {}
+    readonly insightsConfig: InsightsConfig = DEFAULT_INSIGHTS,
+  ) {
+    this.insights = new Insights(insightsConfig);
+  }
 
   get userCount(): number {
     return this.users.size;
@@ -91,11 +101,13 @@ export class ShardState {
       this.userHead[userId] = pair;
       this.userMovieCount[userId]!++;
       this.movieViewers[slugId]!++;
+      this.insights.pairAdded(pair, slugId);
     }
     const prev = pairs.read(pair);
     const step = classify(prev, position, this.maxStep, ts);
     const next = applyClassified(prev, step, position, receivedAt, ts);
     pairs.write(pair, next);
+    this.insights.applied(pair, slugId, step, prev.at, position, prev.furthest, next.furthest, receivedAt);
     const gained = next.watchTime - prev.watchTime;
     if (gained !== 0) {
       this.userWatch[userId]! += gained;
@@ -123,8 +135,16 @@ export class ShardState {
       this.movieWatch = grown(this.movieWatch, cap);
       this.movieViewers = grown(this.movieViewers, cap);
     }
-    if (id === known) this.leaders.touched(id, this.movieWatch, this.slugs.names);
+    if (id === known) {
+      this.leaders.touched(id, this.movieWatch, this.slugs.names);
+      this.insights.movieAdded(id, slug);
+    }
     return id;
+  }
+
+  /** A movie record (§5.2 PUT): metadata for `slug`, on this shard whether or not it has its events. */
+  putMovie(slug: string, duration: number, title: string | null): void {
+    this.insights.putMovie(slug, this.slugs.idOf(slug), { duration, title }, this.pairs);
   }
 
   user(user: string): { watchTime: number; movies: number } | null {
@@ -153,7 +173,7 @@ export class ShardState {
 
   private viewOf(pair: number): PairView {
     const p = this.pairs;
-    return {
+    const view: PairView = {
       slug: this.slugs.names[p.slug[pair]!]!,
       watchTime: p.watchTime[pair]!,
       at: p.at[pair]!,
@@ -162,6 +182,8 @@ export class ShardState {
       updatedAt: p.updatedAt[pair]!,
       lateEvents: p.lateEvents[pair]!,
     };
+    const progress = this.insights.progress(p.slug[pair]!, view.at, view.furthest);
+    return progress ? Object.assign(view, progress) : view;
   }
 
   /** This shard's partial totals for each slug it has seen (unknown slugs are left out). */
@@ -169,9 +191,71 @@ export class ShardState {
     const out: MoviePartial[] = [];
     for (const slug of slugs) {
       const id = this.slugs.idOf(slug);
-      if (id !== undefined) out.push({ slug, watchTime: this.movieWatch[id]!, viewers: this.movieViewers[id]! });
+      if (id === undefined) continue;
+      const partial: MoviePartial = { slug, watchTime: this.movieWatch[id]!, viewers: this.movieViewers[id]! };
+      const { completions } = this.insights.movieFields(slug, id);
+      out.push(completions === undefined ? partial : { ...partial, completions });
     }
     return out;
+  }
+
+  // ---- viewer insights (CONTRACT §5): this shard's partials ----
+
+  /** A movie's partial with its metadata and completions; null when this shard knows neither. */
+  movie(slug: string): MovieDetailPartial | null {
+    const id = this.slugs.idOf(slug);
+    const fields = this.insights.movieFields(slug, id);
+    if (id === undefined && fields.duration === undefined) return null;
+    return { slug, watchTime: id === undefined ? 0 : this.movieWatch[id]!, viewers: id === undefined ? 0 : this.movieViewers[id]!, ...fields };
+  }
+
+  /** Distinct users per retention bucket on this shard; null when this shard knows neither metadata nor events. */
+  retention(slug: string): RetentionPartial | null {
+    const id = this.slugs.idOf(slug);
+    const { duration } = this.insights.movieFields(slug, id);
+    if (id === undefined && duration === undefined) return null;
+    const out: RetentionPartial = {
+      slug,
+      bucketSeconds: this.insightsConfig.retentionBucketS,
+      viewers: id === undefined ? 0 : this.movieViewers[id]!,
+      buckets: id === undefined ? [] : this.insights.retentionBuckets(id),
+    };
+    if (duration !== undefined) out.duration = duration;
+    return out;
+  }
+
+  /** Non-empty buckets overlapping [from, to] (ms), of one movie or (slug null) all; null for a slug this shard knows nothing of. */
+  series(slug: string | null, step: SeriesStep, from: number, to: number): SeriesPoint[] | null {
+    const ms = STEP_MS[step];
+    if (ms === undefined) throw new Error(`unknown series step ${JSON.stringify(step)}`);
+    const [lo, hi] = [Math.floor(from / ms), Math.floor(to / ms)];
+    if (slug === null) return this.insights.series(step, undefined, lo, hi);
+    const id = this.slugs.idOf(slug);
+    if (id === undefined) return this.insights.catalogue.has(slug) ? [] : null;
+    return this.insights.series(step, id, lo, hi);
+  }
+
+  /**
+   * The user's pairs to resume (§5.2): known duration, resumeAt > 0, not completed; most recently
+   * updated first, ties by slug. null for an unknown user.
+   */
+  continueWatching(user: string, limit: number): ContinueItem[] | null {
+    const id = this.users.idOf(user);
+    if (id === undefined) return null;
+    const p = this.pairs;
+    const items: ContinueItem[] = [];
+    for (let pair = this.userHead[id]!; pair >= 0; pair = p.next[pair]!) {
+      const movie = p.slug[pair]!;
+      const progress = this.insights.progress(movie, p.at[pair]!, p.furthest[pair]!);
+      if (!progress || progress.completed || !(progress.resumeAt! > 0)) continue;
+      const slug = this.slugs.names[movie]!;
+      const item: ContinueItem = { slug, resumeAt: progress.resumeAt!, progress: progress.progress!, duration: this.insights.durationOf(movie), updatedAt: p.updatedAt[pair]! };
+      const title = this.insights.catalogue.get(slug)?.title;
+      if (title != null) item.title = title;
+      items.push(item);
+    }
+    items.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.slug, b.slug));
+    return items.length > limit ? items.slice(0, limit) : items;
   }
 
   /** The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is all of them. */
@@ -223,11 +307,12 @@ export class ShardState {
       movieViewers: this.movieViewers.slice(0, m),
       pairs: this.pairs.columns(),
       recent: this.recent.entries(),
+      insights: this.insights.snapshot(this.pairs.count, m),
     };
   }
 
-  static restore(s: StateSnapshot, maxStep: number, recent?: RecentRequests): ShardState {
-    const state = new ShardState(maxStep, recent);
+  static restore(s: StateSnapshot, maxStep: number, recent?: RecentRequests, insightsConfig: InsightsConfig = DEFAULT_INSIGHTS): ShardState {
+    const state = new ShardState(maxStep, recent, insightsConfig);
     state.recent.restore(s.recent);
     state.users = Interner.from(s.users);
     state.slugs = Interner.from(s.slugs);
@@ -240,6 +325,7 @@ export class ShardState {
     state.movieViewers = grown(s.movieViewers, mcap);
     state.pairs = PairTable.fromColumns(s.pairs);
     state.leaders = new MovieLeaders(false);
+    state.insights = Insights.restore(s.insights ?? null, insightsConfig, s.slugs, state.pairs);
     return state;
   }
 }

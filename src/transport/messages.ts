@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr';
+import type { InsightsQuery, InsightsResults } from '../shard/insights/messages.js';
 import type { MovieRecord, TsColumn } from '../shard/insights/records.js';
 import type { LatestPair, MoviePartial, PairView } from '../shard/state.js';
 
@@ -45,9 +46,10 @@ export type Query =
   | { op: 'status' }
   | { op: 'metrics' }
   | { op: 'snapshot' }
-  | { op: 'latest'; n: number };
+  | { op: 'latest'; n: number }
+  | InsightsQuery;
 
-export interface QueryResults {
+export interface QueryResults extends InsightsResults {
   user: { watchTime: number; movies: number } | null;
   pair: PairView | null;
   userMovies: PairView[] | null;

@@ -1,0 +1,200 @@
+import { ConfigError } from '../../config.js';
+import { grown } from '../columns.js';
+import type { PairTable } from '../pair-table.js';
+import { CoverageTable, stepBuckets, type CoverageSnapshot } from './coverage.js';
+import type { MovieCatalogueFields, PairProgress } from './messages.js';
+import { completeThreshold, progressOf, type InsightsConfig } from './progress.js';
+import { MovieRetention } from './retention.js';
+import { SeriesTable, type SeriesSnapshot } from './series.js';
+
+export interface MovieMeta {
+  duration: number;
+  title: string | null;
+}
+
+/** Minute buckets kept: a day (CONTRACT: at least 24 h) plus the hour between drops. */
+export const MINUTES = { stepMs: 60_000, keep: 1440 + 60, every: 60 };
+/** Hour buckets kept: 31 days (CONTRACT: at least 30) plus the day between drops. */
+export const HOURS = { stepMs: 3_600_000, keep: 31 * 24 + 24, every: 24 };
+
+export interface InsightsSnapshot {
+  bucketSeconds: number;
+  /** flat [slug, duration, title | null, ...] */
+  catalogue: (string | number | null)[];
+  coverage: CoverageSnapshot;
+  retention: { lengths: Uint32Array; counts: Uint32Array };
+  minutes: SeriesSnapshot;
+  hours: SeriesSnapshot;
+}
+
+/** The stored retention was counted with another RETENTION_BUCKET_S: refuse, like a changed SHARDS. */
+export class BucketSizeChanged extends ConfigError {
+  override name = 'BucketSizeChanged';
+}
+
+/**
+ * A shard's viewer-insights state (CONTRACT §5.2–§5.4), kept beside ShardState's columns and
+ * updated by the same apply, so the log and snapshots rebuild it:
+ *
+ * - the catalogue (duration, title per slug name: a movie's metadata exists on every shard, with
+ *   or without events there);
+ * - per movie id: duration, completion threshold, completions (pairs whose furthest reached the
+ *   threshold), and the head of a chain of the movie's pairs (per pair: movieNext), walked only
+ *   when a PUT sets or changes the duration, so completions stay exact without a scan per query;
+ * - per pair: the retention buckets it counted (CoverageTable); per movie: distinct viewers per
+ *   bucket (MovieRetention);
+ * - minute and hour series per movie and overall (SeriesTable, key 0 = overall, movie + 1).
+ */
+export class Insights {
+  readonly catalogue = new Map<string, MovieMeta>();
+  private duration: Float64Array = new Float64Array(1024).fill(NaN);
+  private threshold: Float64Array = new Float64Array(1024).fill(Infinity);
+  private completions: Uint32Array = new Uint32Array(1024);
+  private head: Int32Array = new Int32Array(1024).fill(-1);
+  private movieNext: Int32Array = new Int32Array(1024);
+  private coverage = new CoverageTable();
+  private retention = new MovieRetention();
+  private minutes = new SeriesTable(MINUTES.stepMs, MINUTES.keep, MINUTES.every);
+  private hours = new SeriesTable(HOURS.stepMs, HOURS.keep, HOURS.every);
+
+  constructor(readonly config: InsightsConfig) {}
+
+  /** A movie id the shard just created for `slug`: takes its metadata if the catalogue has it. */
+  movieAdded(movie: number, slug: string): void {
+    if (movie >= this.head.length) {
+      const cap = Math.max(movie + 1, this.head.length * 2);
+      this.duration = grown(this.duration, cap, NaN);
+      this.threshold = grown(this.threshold, cap, Infinity);
+      this.completions = grown(this.completions, cap);
+      this.head = grown(this.head, cap, -1);
+    }
+    const meta = this.catalogue.get(slug);
+    if (meta) this.setDuration(movie, meta.duration);
+  }
+
+  /** A pair the shard just created: joins its movie's chain. */
+  pairAdded(pair: number, movie: number): void {
+    if (pair >= this.movieNext.length) this.movieNext = grown(this.movieNext, Math.max(pair + 1, this.movieNext.length * 2));
+    this.coverage.ensure(pair);
+    this.movieNext[pair] = this.head[movie]!;
+    this.head[movie] = pair;
+  }
+
+  /**
+   * One applied heartbeat: `step` is classify's answer (LATE < 0, else the watch time it added),
+   * from position `prevAt` to `position`; furthest went from `prevFurthest` to `furthest`.
+   */
+  applied(pair: number, movie: number, step: number, prevAt: number, position: number, prevFurthest: number, furthest: number, receivedAt: number): void {
+    const threshold = this.threshold[movie]!;
+    if (prevFurthest < threshold && furthest >= threshold) this.completions[movie]!++;
+    const gained = step > 0 ? step : 0;
+    if (gained > 0) {
+      const [lo, hi] = stepBuckets(prevAt, position, this.config.retentionBucketS);
+      if (lo < hi) this.coverage.cover(pair, lo, hi, this.retention.room(movie, hi));
+    }
+    this.minutes.add(0, receivedAt, gained);
+    this.minutes.add(movie + 1, receivedAt, gained);
+    this.hours.add(0, receivedAt, gained);
+    this.hours.add(movie + 1, receivedAt, gained);
+  }
+
+  /**
+   * A movie record (PUT /movies/{slug}): stores the metadata; if the shard has the movie, sets
+   * its duration and recounts its completions along its chain of pairs (once per PUT).
+   */
+  putMovie(slug: string, movie: number | undefined, meta: MovieMeta, pairs: PairTable): void {
+    this.catalogue.set(slug, meta);
+    if (movie !== undefined) {
+      this.setDuration(movie, meta.duration);
+      this.recount(movie, pairs.furthest);
+    }
+  }
+
+  private setDuration(movie: number, duration: number): void {
+    this.duration[movie] = duration;
+    this.threshold[movie] = completeThreshold(duration, this.config.completeRatio);
+  }
+
+  private recount(movie: number, furthest: Float64Array): void {
+    const threshold = this.threshold[movie]!;
+    let n = 0;
+    for (let pair = this.head[movie]!; pair >= 0; pair = this.movieNext[pair]!) if (furthest[pair]! >= threshold) n++;
+    this.completions[movie] = n;
+  }
+
+  durationOf(movie: number): number {
+    return this.duration[movie]!;
+  }
+
+  /** progress, completed, resumeAt of a pair of `movie`; null without a duration. */
+  progress(movie: number, at: number, furthest: number): PairProgress | null {
+    const duration = this.duration[movie]!;
+    return duration === duration ? progressOf(at, furthest, duration, this.config) : null;
+  }
+
+  /** completions (with a duration) and the metadata of a slug (movie: its id here, if any). */
+  movieFields(slug: string, movie: number | undefined): MovieCatalogueFields {
+    const out: MovieCatalogueFields = {};
+    const meta = this.catalogue.get(slug);
+    if (meta?.title != null) out.title = meta.title;
+    if (meta) out.duration = meta.duration;
+    if (movie !== undefined && this.duration[movie] === this.duration[movie]) out.completions = this.completions[movie]!;
+    return out;
+  }
+
+  retentionBuckets(movie: number): number[] {
+    return this.retention.buckets(movie);
+  }
+
+  /** Non-empty buckets of a movie (or all, movie undefined) from bucket `from` to `to`. */
+  series(step: 'minute' | 'hour', movie: number | undefined, from: number, to: number) {
+    return (step === 'minute' ? this.minutes : this.hours).range(movie === undefined ? 0 : movie + 1, from, to);
+  }
+
+  /** Entries in use in the series tables, and overflowed pairs (for the memory figures). */
+  sizes(): { minuteEntries: number; hourEntries: number } {
+    return { minuteEntries: this.minutes.entries, hourEntries: this.hours.entries };
+  }
+
+  snapshot(pairs: number, movies: number): InsightsSnapshot {
+    const catalogue: (string | number | null)[] = [];
+    for (const [slug, meta] of this.catalogue) catalogue.push(slug, meta.duration, meta.title);
+    return {
+      bucketSeconds: this.config.retentionBucketS,
+      catalogue,
+      coverage: this.coverage.snapshot(pairs),
+      retention: this.retention.snapshot(movies),
+      minutes: this.minutes.snapshot(movies + 1),
+      hours: this.hours.snapshot(movies + 1),
+    };
+  }
+
+  /**
+   * Rebuilds from a snapshot (or, for a v1 snapshot, from nothing: no catalogue, no retention or
+   * series before the upgrade) and the restored pairs: the movie chains, durations and
+   * completions are derived again, so a changed COMPLETE_RATIO applies on restart.
+   */
+  static restore(s: InsightsSnapshot | null, config: InsightsConfig, slugs: readonly string[], pairs: PairTable): Insights {
+    const ins = new Insights(config);
+    if (s) {
+      if (s.bucketSeconds !== config.retentionBucketS) {
+        throw new BucketSizeChanged(
+          `RETENTION_BUCKET_S is ${config.retentionBucketS} but the stored retention counts ${s.bucketSeconds}-second buckets; start with RETENTION_BUCKET_S=${s.bucketSeconds}`,
+        );
+      }
+      for (let i = 0; i + 2 < s.catalogue.length; i += 3) {
+        ins.catalogue.set(s.catalogue[i] as string, { duration: s.catalogue[i + 1] as number, title: s.catalogue[i + 2] as string | null });
+      }
+      ins.coverage = CoverageTable.restore(s.coverage, pairs.count);
+      ins.retention = MovieRetention.restore(s.retention);
+      ins.minutes = SeriesTable.restore(s.minutes, MINUTES.stepMs, MINUTES.keep, MINUTES.every);
+      ins.hours = SeriesTable.restore(s.hours, HOURS.stepMs, HOURS.keep, HOURS.every);
+    } else {
+      ins.coverage.ensure(Math.max(pairs.count - 1, 0));
+    }
+    slugs.forEach((slug, movie) => ins.movieAdded(movie, slug));
+    for (let pair = pairs.count - 1; pair >= 0; pair--) ins.pairAdded(pair, pairs.slug[pair]!);
+    for (let movie = 0; movie < slugs.length; movie++) if (ins.duration[movie] === ins.duration[movie]) ins.recount(movie, pairs.furthest);
+    return ins;
+  }
+}
