@@ -39,6 +39,7 @@ interface InsightsFields {
 }
 
 const seriesColumns = (prefix: string, s: SeriesSnapshot): Columns => ({
+  [`${prefix}.heads`]: s.heads,
   [`${prefix}.bucket`]: s.bucket,
   [`${prefix}.watch`]: s.watch,
   [`${prefix}.events`]: s.events,
@@ -48,9 +49,8 @@ const seriesColumns = (prefix: string, s: SeriesSnapshot): Columns => ({
 
 function insightsColumns(i: InsightsSnapshot): Columns {
   return {
-    'ins.cov.slot0': i.coverage.slot0,
-    'ins.cov.slot1': i.coverage.slot1,
-    'ins.cov.slot2': i.coverage.slot2,
+    'ins.cov.first': i.coverage.first,
+    'ins.cov.rest': i.coverage.rest,
     'ins.cov.overflow': i.coverage.overflow,
     'ins.ret.lengths': i.retention.lengths,
     'ins.ret.counts': i.retention.counts,
@@ -119,6 +119,7 @@ export function decodeSnapshot(buf: Buffer): SnapshotRecord {
   const pairCount = col('pair.user').byteLength / 4;
   const v2 = raw.v === 2;
   const series = (prefix: string, at: { newest: number; droppedAt: number }): SeriesSnapshot => ({
+    heads: new Float64Array(col(`${prefix}.heads`)),
     bucket: new Uint32Array(col(`${prefix}.bucket`)),
     watch: new Float64Array(col(`${prefix}.watch`)),
     events: new Uint32Array(col(`${prefix}.events`)),
@@ -132,9 +133,8 @@ export function decodeSnapshot(buf: Buffer): SnapshotRecord {
     bucketSeconds: ins.bucketSeconds,
     catalogue: ins.catalogue,
     coverage: {
-      slot0: new Uint32Array(col('ins.cov.slot0')),
-      slot1: new Uint32Array(col('ins.cov.slot1')),
-      slot2: new Uint32Array(col('ins.cov.slot2')),
+      first: new Uint32Array(col('ins.cov.first')),
+      rest: new Uint32Array(col('ins.cov.rest')),
       overflow: new Uint32Array(col('ins.cov.overflow')),
     },
     retention: { lengths: new Uint32Array(col('ins.ret.lengths')), counts: new Uint32Array(col('ins.ret.counts')) },

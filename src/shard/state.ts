@@ -77,7 +77,7 @@ export class ShardState {
     readonly recent = new RecentRequests(10 * 60_000, 1_000_000),
     readonly insightsConfig: InsightsConfig = DEFAULT_INSIGHTS,
   ) {
-    this.insights = new Insights(insightsConfig);
+    this.insights = new Insights(insightsConfig, this.pairs);
   }
 
   get userCount(): number {
@@ -144,7 +144,7 @@ export class ShardState {
 
   /** A movie record (§5.2 PUT): metadata for `slug`, on this shard whether or not it has its events. */
   putMovie(slug: string, duration: number, title: string | null): void {
-    this.insights.putMovie(slug, this.slugs.idOf(slug), { duration, title }, this.pairs);
+    this.insights.putMovie(slug, this.slugs.idOf(slug), { duration, title });
   }
 
   user(user: string): { watchTime: number; movies: number } | null {
@@ -166,7 +166,7 @@ export class ShardState {
     const id = this.users.idOf(user);
     if (id === undefined) return null;
     const items: PairView[] = [];
-    for (let pair = this.userHead[id]!; pair >= 0; pair = this.pairs.next[pair]!) items.push(this.viewOf(pair));
+    for (let pair = this.userHead[id]!; pair >= 0; pair = this.pairs.next(pair)) items.push(this.viewOf(pair));
     items.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.slug, b.slug));
     return items.length > limit ? items.slice(0, limit) : items;
   }
@@ -174,15 +174,15 @@ export class ShardState {
   private viewOf(pair: number): PairView {
     const p = this.pairs;
     const view: PairView = {
-      slug: this.slugs.names[p.slug[pair]!]!,
-      watchTime: p.watchTime[pair]!,
-      at: p.at[pair]!,
-      furthest: p.furthest[pair]!,
-      events: p.events[pair]!,
-      updatedAt: p.updatedAt[pair]!,
-      lateEvents: p.lateEvents[pair]!,
+      slug: this.slugs.names[p.slug(pair)]!,
+      watchTime: p.watchTime(pair),
+      at: p.at(pair),
+      furthest: p.furthest(pair),
+      events: p.events(pair),
+      updatedAt: p.updatedAt(pair),
+      lateEvents: p.lateEvents(pair),
     };
-    const progress = this.insights.progress(p.slug[pair]!, view.at, view.furthest);
+    const progress = this.insights.progress(p.slug(pair), view.at, view.furthest);
     return progress ? Object.assign(view, progress) : view;
   }
 
@@ -226,13 +226,11 @@ export class ShardState {
 
   /** Non-empty buckets overlapping [from, to] (ms), of one movie or (slug null) all; null for a slug this shard knows nothing of. */
   series(slug: string | null, step: SeriesStep, from: number, to: number): SeriesPoint[] | null {
-    const ms = STEP_MS[step];
-    if (ms === undefined) throw new Error(`unknown series step ${JSON.stringify(step)}`);
-    const [lo, hi] = [Math.floor(from / ms), Math.floor(to / ms)];
-    if (slug === null) return this.insights.series(step, undefined, lo, hi);
+    if (STEP_MS[step] === undefined) throw new Error(`unknown series step ${JSON.stringify(step)}`);
+    if (slug === null) return this.insights.series(step, undefined, from, to);
     const id = this.slugs.idOf(slug);
     if (id === undefined) return this.insights.catalogue.has(slug) ? [] : null;
-    return this.insights.series(step, id, lo, hi);
+    return this.insights.series(step, id, from, to);
   }
 
   /**
@@ -244,12 +242,12 @@ export class ShardState {
     if (id === undefined) return null;
     const p = this.pairs;
     const items: ContinueItem[] = [];
-    for (let pair = this.userHead[id]!; pair >= 0; pair = p.next[pair]!) {
-      const movie = p.slug[pair]!;
-      const progress = this.insights.progress(movie, p.at[pair]!, p.furthest[pair]!);
+    for (let pair = this.userHead[id]!; pair >= 0; pair = p.next(pair)) {
+      const movie = p.slug(pair);
+      const progress = this.insights.progress(movie, p.at(pair), p.furthest(pair));
       if (!progress || progress.completed || !(progress.resumeAt! > 0)) continue;
       const slug = this.slugs.names[movie]!;
-      const item: ContinueItem = { slug, resumeAt: progress.resumeAt!, progress: progress.progress!, duration: this.insights.durationOf(movie), updatedAt: p.updatedAt[pair]! };
+      const item: ContinueItem = { slug, resumeAt: progress.resumeAt!, progress: progress.progress!, duration: this.insights.durationOf(movie), updatedAt: p.updatedAt(pair) };
       const title = this.insights.catalogue.get(slug)?.title;
       if (title != null) item.title = title;
       items.push(item);
@@ -275,22 +273,20 @@ export class ShardState {
   /** Calls `fn` for every pair, in storage order, with its client time (§5.1; read-only: for export and reshard). */
   forEachPair(fn: (user: string, slug: string, pair: PairView, ts: number) => void): void {
     const users = this.users.names;
-    const userOf = this.pairs.user;
-    for (let pair = 0; pair < this.pairs.count; pair++) {
-      fn(users[userOf[pair]!]!, this.slugs.names[this.pairs.slug[pair]!]!, this.viewOf(pair), this.pairs.ts[pair]!);
-    }
+    const p = this.pairs;
+    for (let pair = 0; pair < p.count; pair++) fn(users[p.user(pair)]!, this.slugs.names[p.slug(pair)]!, this.viewOf(pair), p.ts(pair));
   }
 
   /** The `n` most recently updated pairs, newest first (read-only: for the dashboard). O(pairs · log n). */
   latest(n: number): LatestPair[] {
-    const updated = this.pairs.updatedAt;
-    const newest = bestIds(this.pairs.count, n, (a, b) => updated[a]! < updated[b]! || (updated[a] === updated[b] && a < b));
+    const p = this.pairs;
+    const newest = bestIds(p.count, n, (a, b) => p.updatedAt(a) < p.updatedAt(b) || (p.updatedAt(a) === p.updatedAt(b) && a < b));
     return newest.map((pair) => ({
-      user: this.users.names[this.pairs.user[pair]!]!,
-      slug: this.slugs.names[this.pairs.slug[pair]!]!,
-      at: this.pairs.at[pair]!,
-      watchTime: this.pairs.watchTime[pair]!,
-      updatedAt: updated[pair]!,
+      user: this.users.names[p.user(pair)]!,
+      slug: this.slugs.names[p.slug(pair)]!,
+      at: p.at(pair),
+      watchTime: p.watchTime(pair),
+      updatedAt: p.updatedAt(pair),
     }));
   }
 

@@ -1,4 +1,6 @@
 import { grown } from '../columns.js';
+import type { PairTable } from '../pair-table.js';
+import type { MovieRetention } from './retention.js';
 
 /** Retention tracks buckets 0..MAX_BUCKETS-1 (CONTRACT §5.3: positions past 4096·B are not tracked). */
 export const MAX_BUCKETS = 4096;
@@ -12,9 +14,11 @@ export function stepBuckets(a: number, p: number, bucketS: number): [lo: number,
   return [Math.floor(a / bucketS), hi < MAX_BUCKETS ? hi : MAX_BUCKETS];
 }
 
-/** Inline slots per pair; a pair with more disjoint intervals moves to the overflow table. */
+/** Inline slots per pair: the first in the pair's row (PairTable's spare word), two more beside. */
 const INLINE = 3;
-/** Marks a pair whose intervals are in `overflow` (no real interval packs to it: lo <= 4096). */
+/** Set in the first slot when the pair has more than that one interval. */
+const MORE = 0x80000000;
+/** First slot of a pair whose intervals are in `overflow` (no real interval packs to it). */
 const OVER = 0xffffffff;
 const pack = (lo: number, hi: number): number => (lo | (hi << 16)) >>> 0;
 
@@ -22,46 +26,56 @@ const pack = (lo: number, hi: number): number => (lo | (hi << 16)) >>> 0;
  * Which retention buckets each pair has already counted, so a movie's per-bucket viewer counts
  * stay distinct. A pair's buckets are a set of disjoint, non-adjacent intervals [lo, hi); most
  * pairs have one to three (playback from the start, a seek or two), held inline in three uint32
- * columns (lo | hi << 16; 0 = empty), 12 bytes a pair. A pair with more moves, all its intervals,
- * to a side table (sorted flat [lo, hi, lo, hi, ...]); the first inline slot then holds OVER.
+ * slots (lo | hi << 16; 0 = empty): the first in the pair's own row of the PairTable, which the
+ * event touches anyway, with a MORE bit when the second and third (8 bytes a pair, in `rest`) are
+ * in use. So continuous playback, the usual case, costs no extra memory access. A pair with more
+ * intervals moves all of them to a side table (sorted flat [lo, hi, lo, hi, ...]); its first slot
+ * then holds OVER.
  */
 export class CoverageTable {
-  slot0: Uint32Array = new Uint32Array(1024);
-  slot1: Uint32Array = new Uint32Array(1024);
-  slot2: Uint32Array = new Uint32Array(1024);
+  /** pair p's second and third slots at 2p, 2p + 1 */
+  rest: Uint32Array = new Uint32Array(2048);
   readonly overflow = new Map<number, number[]>();
   /** Scratch lists for the general case (no allocation per event). */
   private cur: number[] = [];
   private out: number[] = [];
 
+  constructor(
+    private readonly pairs: PairTable,
+    /** The per-movie counts the newly covered buckets are added to. */
+    private readonly retention: MovieRetention,
+  ) {}
+
   /** Makes room for pair index `pair`. */
   ensure(pair: number): void {
-    if (pair < this.slot0.length) return;
-    let cap = this.slot0.length * 2;
-    while (cap <= pair) cap *= 2;
-    this.slot0 = grown(this.slot0, cap);
-    this.slot1 = grown(this.slot1, cap);
-    this.slot2 = grown(this.slot2, cap);
+    const need = (pair + 1) * 2;
+    if (need <= this.rest.length) return;
+    let cap = this.rest.length * 2;
+    while (cap < need) cap *= 2;
+    this.rest = grown(this.rest, cap);
   }
 
   /**
-   * Adds buckets [lo, hi) to `pair` (lo < hi <= MAX_BUCKETS) and adds 1 to `counts[b]` for each
-   * bucket b that is new to it. `counts` must have room for hi.
+   * Adds buckets [lo, hi) to `pair` of `movie` (lo < hi <= MAX_BUCKETS) and adds 1 to the movie's
+   * count of each bucket that is new to the pair.
    */
-  cover(pair: number, lo: number, hi: number, counts: Uint32Array): void {
-    const first = this.slot0[pair]!;
-    // The usual case: one interval (playback from where the pair already is) that the step touches.
-    if (first !== OVER && first !== 0 && this.slot1[pair] === 0) {
+  cover(pair: number, movie: number, lo: number, hi: number): void {
+    const first = this.pairs.spare(pair);
+    // The usual case: one interval (playback from where the pair already is) that the step touches;
+    // most steps stay inside it and touch nothing else.
+    if (first !== 0 && (first & MORE) === 0) {
       const s = first & 0xffff;
       const e = first >>> 16;
       if (lo <= e && hi >= s) {
+        if (lo >= s && hi <= e) return;
+        const counts = this.retention.room(movie, hi);
         for (let b = lo; b < s; b++) counts[b]!++;
         for (let b = e > lo ? e : lo; b < hi; b++) counts[b]!++;
-        if (lo < s || hi > e) this.slot0[pair] = pack(lo < s ? lo : s, hi > e ? hi : e);
+        this.pairs.setSpare(pair, pack(lo < s ? lo : s, hi > e ? hi : e));
         return;
       }
     }
-    this.coverGeneral(pair, lo, hi, counts);
+    this.coverGeneral(pair, lo, hi, this.retention.room(movie, hi));
   }
 
   private coverGeneral(pair: number, lo: number, hi: number, counts: Uint32Array): void {
@@ -103,14 +117,15 @@ export class CoverageTable {
   /** The pair's intervals as a flat sorted list [lo, hi, ...] (into `into`). */
   read(pair: number, into: number[] = []): number[] {
     into.length = 0;
-    const first = this.slot0[pair]!;
+    const first = this.pairs.spare(pair);
     if (first === OVER) {
       for (const x of this.overflow.get(pair)!) into.push(x);
       return into;
     }
-    const slots = [this.slot0, this.slot1, this.slot2];
-    for (let k = 0; k < INLINE; k++) {
-      const packed = slots[k]![pair]!;
+    if (first === 0) return into;
+    into.push(first & 0xffff, (first & ~MORE) >>> 16);
+    for (let k = 0; k < INLINE - 1 && (first & MORE) !== 0; k++) {
+      const packed = this.rest[pair * 2 + k]!;
       if (packed === 0) break;
       into.push(packed & 0xffff, packed >>> 16);
     }
@@ -118,31 +133,32 @@ export class CoverageTable {
   }
 
   private write(pair: number, list: number[]): void {
-    if (list.length > INLINE * 2 || this.slot0[pair] === OVER) {
-      this.slot0[pair] = OVER;
-      this.slot1[pair] = 0;
-      this.slot2[pair] = 0;
+    if (list.length > INLINE * 2 || this.pairs.spare(pair) === OVER) {
       this.overflow.set(pair, list.slice());
+      this.pairs.setSpare(pair, OVER);
+      this.rest[pair * 2] = 0;
+      this.rest[pair * 2 + 1] = 0;
       return;
     }
-    this.slot0[pair] = list.length > 0 ? pack(list[0]!, list[1]!) : 0;
-    this.slot1[pair] = list.length > 2 ? pack(list[2]!, list[3]!) : 0;
-    this.slot2[pair] = list.length > 4 ? pack(list[4]!, list[5]!) : 0;
+    const slot = (k: number): number => (list.length > 2 * k ? pack(list[2 * k]!, list[2 * k + 1]!) : 0);
+    this.pairs.setSpare(pair, (slot(0) | (list.length > 2 ? MORE : 0)) >>> 0);
+    this.rest[pair * 2] = slot(1);
+    this.rest[pair * 2 + 1] = slot(2);
   }
 
-  /** The columns cut to `pairs`, and the overflow as flat [pair, n, lo, hi, ...], for a snapshot. */
+  /** First slots, the other two, and the overflow as flat [pair, n, lo, hi, ...], for a snapshot. */
   snapshot(pairs: number): CoverageSnapshot {
     const flat: number[] = [];
     for (const [pair, list] of this.overflow) flat.push(pair, list.length, ...list);
-    return { slot0: this.slot0.slice(0, pairs), slot1: this.slot1.slice(0, pairs), slot2: this.slot2.slice(0, pairs), overflow: Uint32Array.from(flat) };
+    return { first: this.pairs.spares(), rest: this.rest.slice(0, pairs * 2), overflow: Uint32Array.from(flat) };
   }
 
-  static restore(s: CoverageSnapshot, pairs: number): CoverageTable {
-    const table = new CoverageTable();
-    table.ensure(Math.max(pairs - 1, 0));
-    table.slot0.set(s.slot0);
-    table.slot1.set(s.slot1);
-    table.slot2.set(s.slot2);
+  /** The coverage of `pairs` (whose spare words are set from the snapshot here). */
+  static restore(s: CoverageSnapshot, pairs: PairTable, retention: MovieRetention): CoverageTable {
+    const table = new CoverageTable(pairs, retention);
+    table.ensure(Math.max(pairs.count - 1, 0));
+    for (let pair = 0; pair < s.first.length; pair++) pairs.setSpare(pair, s.first[pair]!);
+    table.rest.set(s.rest);
     for (let i = 0; i < s.overflow.length; ) {
       const pair = s.overflow[i]!;
       const n = s.overflow[i + 1]!;
@@ -154,8 +170,9 @@ export class CoverageTable {
 }
 
 export interface CoverageSnapshot {
-  slot0: Uint32Array;
-  slot1: Uint32Array;
-  slot2: Uint32Array;
+  /** the first slot of each pair */
+  first: Uint32Array;
+  /** the second and third, 2 per pair */
+  rest: Uint32Array;
   overflow: Uint32Array;
 }

@@ -5,17 +5,12 @@ import { CoverageTable, stepBuckets, type CoverageSnapshot } from './coverage.js
 import type { MovieCatalogueFields, PairProgress } from './messages.js';
 import { completeThreshold, progressOf, type InsightsConfig } from './progress.js';
 import { MovieRetention } from './retention.js';
-import { SeriesTable, type SeriesSnapshot } from './series.js';
+import { MINUTE_MS, TimeSeries, type SeriesPoint, type SeriesSnapshot } from './series.js';
 
 export interface MovieMeta {
   duration: number;
   title: string | null;
 }
-
-/** Minute buckets kept: a day (CONTRACT: at least 24 h) plus the hour between drops. */
-export const MINUTES = { stepMs: 60_000, keep: 1440 + 60, every: 60 };
-/** Hour buckets kept: 31 days (CONTRACT: at least 30) plus the day between drops. */
-export const HOURS = { stepMs: 3_600_000, keep: 31 * 24 + 24, every: 24 };
 
 export interface InsightsSnapshot {
   bucketSeconds: number;
@@ -52,12 +47,17 @@ export class Insights {
   private completions: Uint32Array = new Uint32Array(1024);
   private head: Int32Array = new Int32Array(1024).fill(-1);
   private movieNext: Int32Array = new Int32Array(1024);
-  private coverage = new CoverageTable();
+  private coverage: CoverageTable;
   private retention = new MovieRetention();
-  private minutes = new SeriesTable(MINUTES.stepMs, MINUTES.keep, MINUTES.every);
-  private hours = new SeriesTable(HOURS.stepMs, HOURS.keep, HOURS.every);
+  private timeSeries = new TimeSeries();
 
-  constructor(readonly config: InsightsConfig) {}
+  constructor(
+    readonly config: InsightsConfig,
+    /** The shard's pairs (read for recounts; the coverage keeps its first slot in their rows). */
+    private readonly pairs: PairTable,
+  ) {
+    this.coverage = new CoverageTable(pairs, this.retention);
+  }
 
   /** A movie id the shard just created for `slug`: takes its metadata if the catalogue has it. */
   movieAdded(movie: number, slug: string): void {
@@ -90,23 +90,22 @@ export class Insights {
     const gained = step > 0 ? step : 0;
     if (gained > 0) {
       const [lo, hi] = stepBuckets(prevAt, position, this.config.retentionBucketS);
-      if (lo < hi) this.coverage.cover(pair, lo, hi, this.retention.room(movie, hi));
+      if (lo < hi) this.coverage.cover(pair, movie, lo, hi);
     }
-    this.minutes.add(0, receivedAt, gained);
-    this.minutes.add(movie + 1, receivedAt, gained);
-    this.hours.add(0, receivedAt, gained);
-    this.hours.add(movie + 1, receivedAt, gained);
+    const minute = Math.floor(receivedAt / MINUTE_MS);
+    this.timeSeries.add(0, minute, gained);
+    this.timeSeries.add(movie + 1, minute, gained);
   }
 
   /**
    * A movie record (PUT /movies/{slug}): stores the metadata; if the shard has the movie, sets
    * its duration and recounts its completions along its chain of pairs (once per PUT).
    */
-  putMovie(slug: string, movie: number | undefined, meta: MovieMeta, pairs: PairTable): void {
+  putMovie(slug: string, movie: number | undefined, meta: MovieMeta): void {
     this.catalogue.set(slug, meta);
     if (movie !== undefined) {
       this.setDuration(movie, meta.duration);
-      this.recount(movie, pairs.furthest);
+      this.recount(movie);
     }
   }
 
@@ -115,10 +114,10 @@ export class Insights {
     this.threshold[movie] = completeThreshold(duration, this.config.completeRatio);
   }
 
-  private recount(movie: number, furthest: Float64Array): void {
+  private recount(movie: number): void {
     const threshold = this.threshold[movie]!;
     let n = 0;
-    for (let pair = this.head[movie]!; pair >= 0; pair = this.movieNext[pair]!) if (furthest[pair]! >= threshold) n++;
+    for (let pair = this.head[movie]!; pair >= 0; pair = this.movieNext[pair]!) if (this.pairs.furthest(pair) >= threshold) n++;
     this.completions[movie] = n;
   }
 
@@ -146,14 +145,14 @@ export class Insights {
     return this.retention.buckets(movie);
   }
 
-  /** Non-empty buckets of a movie (or all, movie undefined) from bucket `from` to `to`. */
-  series(step: 'minute' | 'hour', movie: number | undefined, from: number, to: number) {
-    return (step === 'minute' ? this.minutes : this.hours).range(movie === undefined ? 0 : movie + 1, from, to);
+  /** Non-empty buckets of a movie (or all, movie undefined) overlapping [fromMs, toMs]. */
+  series(step: 'minute' | 'hour', movie: number | undefined, fromMs: number, toMs: number): SeriesPoint[] {
+    return this.timeSeries.range(step, movie === undefined ? 0 : movie + 1, fromMs, toMs);
   }
 
-  /** Entries in use in the series tables, and overflowed pairs (for the memory figures). */
+  /** Non-empty buckets held in the series, for the memory figures. */
   sizes(): { minuteEntries: number; hourEntries: number } {
-    return { minuteEntries: this.minutes.entries, hourEntries: this.hours.entries };
+    return this.timeSeries.sizes();
   }
 
   snapshot(pairs: number, movies: number): InsightsSnapshot {
@@ -164,8 +163,7 @@ export class Insights {
       catalogue,
       coverage: this.coverage.snapshot(pairs),
       retention: this.retention.snapshot(movies),
-      minutes: this.minutes.snapshot(movies + 1),
-      hours: this.hours.snapshot(movies + 1),
+      ...this.timeSeries.snapshot(movies + 1),
     };
   }
 
@@ -175,7 +173,7 @@ export class Insights {
    * completions are derived again, so a changed COMPLETE_RATIO applies on restart.
    */
   static restore(s: InsightsSnapshot | null, config: InsightsConfig, slugs: readonly string[], pairs: PairTable): Insights {
-    const ins = new Insights(config);
+    const ins = new Insights(config, pairs);
     if (s) {
       if (s.bucketSeconds !== config.retentionBucketS) {
         throw new BucketSizeChanged(
@@ -185,16 +183,15 @@ export class Insights {
       for (let i = 0; i + 2 < s.catalogue.length; i += 3) {
         ins.catalogue.set(s.catalogue[i] as string, { duration: s.catalogue[i + 1] as number, title: s.catalogue[i + 2] as string | null });
       }
-      ins.coverage = CoverageTable.restore(s.coverage, pairs.count);
       ins.retention = MovieRetention.restore(s.retention);
-      ins.minutes = SeriesTable.restore(s.minutes, MINUTES.stepMs, MINUTES.keep, MINUTES.every);
-      ins.hours = SeriesTable.restore(s.hours, HOURS.stepMs, HOURS.keep, HOURS.every);
+      ins.coverage = CoverageTable.restore(s.coverage, pairs, ins.retention);
+      ins.timeSeries = TimeSeries.restore(s);
     } else {
       ins.coverage.ensure(Math.max(pairs.count - 1, 0));
     }
     slugs.forEach((slug, movie) => ins.movieAdded(movie, slug));
-    for (let pair = pairs.count - 1; pair >= 0; pair--) ins.pairAdded(pair, pairs.slug[pair]!);
-    for (let movie = 0; movie < slugs.length; movie++) if (ins.duration[movie] === ins.duration[movie]) ins.recount(movie, pairs.furthest);
+    for (let pair = pairs.count - 1; pair >= 0; pair--) ins.pairAdded(pair, pairs.slug(pair));
+    for (let movie = 0; movie < slugs.length; movie++) if (ins.duration[movie] === ins.duration[movie]) ins.recount(movie);
     return ins;
   }
 }

@@ -7,75 +7,121 @@ export interface SeriesPoint {
   events: number;
 }
 
+/** What `SeriesTable.add` closed: the key's previous head, moved to the closed entries. */
+export interface Closed {
+  bucket: number;
+  watch: number;
+  events: number;
+}
+
 /**
- * A sparse time series per key (key 0: all movies, key m + 1: movie m), in buckets of `stepMs`
- * of the server's receive time (CONTRACT §5.4). One table for every key: entries are columns
- * (bucket, watch time, events, previous entry of the same key: 20 bytes), and each key's entries
- * form a chain from its newest back in time. An event usually lands in its key's newest bucket
- * (an O(1) add) or opens the next one; a receive time older than the key's newest bucket (the
- * front's clock stepped back) is inserted in order. Buckets where a key had no event take nothing.
+ * A sparse time series per key (key 0: all movies, key m + 1: movie m) in buckets of one width.
  *
- * Entries older than `keep` buckets before the newest bucket seen are dropped once the newest has
- * advanced `every` buckets since the last drop: driven by the receive times alone, so a replay or
- * a restored snapshot drops exactly what the live shard dropped.
+ * Each key's newest bucket (its head: bucket, watch time, events) sits in one dense per-key array,
+ * so an event, which nearly always lands in its key's newest bucket, touches only that (small,
+ * hot). When a key moves to a later bucket its head is closed into one table shared by every key:
+ * entries of (bucket, watch time, events, previous entry of the same key), 20 bytes each, chained
+ * from the key's newest closed entry back in time. An add older than a key's head (the front's
+ * clock stepped back) is added to, or linked into, the chain in order. Buckets where a key had no
+ * event take nothing.
+ *
+ * Closed entries older than `keep` buckets before the newest bucket seen are dropped once the
+ * newest has advanced `every` buckets since the last drop: driven by the receive times alone, so a
+ * replay or a restored snapshot drops exactly what the live shard dropped.
  */
 export class SeriesTable {
+  /** per key k: [3k] head bucket (-1: none), [3k + 1] watch time, [3k + 2] events */
+  heads: Float64Array = new Float64Array(3 * 1024).fill(-1);
+  /** Newest closed entry of each key, -1: none. */
+  last: Int32Array = new Int32Array(1024).fill(-1);
+  // closed entries
   count = 0;
   bucket: Uint32Array = new Uint32Array(1024);
   watch: Float64Array = new Float64Array(1024);
   events: Uint32Array = new Uint32Array(1024);
   prev: Int32Array = new Int32Array(1024);
-  /** Newest entry of each key, -1: none. */
-  last: Int32Array = new Int32Array(1024).fill(-1);
   /** Newest bucket seen, and the newest at the last drop. */
   newest = 0;
   droppedAt = 0;
+  /** Set by `add` when it returns true. */
+  readonly closed: Closed = { bucket: 0, watch: 0, events: 0 };
 
   constructor(
-    readonly stepMs: number,
     readonly keep: number,
     readonly every: number,
   ) {}
 
-  /** Adds one applied event that counted `gained` seconds, received at `receivedAt` ms, to `key`. */
-  add(key: number, receivedAt: number, gained: number): void {
-    const b = Math.floor(receivedAt / this.stepMs);
-    if (key >= this.last.length) this.last = grown(this.last, Math.max(key + 1, this.last.length * 2), -1);
-    let e = this.last[key]!;
-    if (e < 0 || this.bucket[e]! < b) {
-      e = this.append(b, e);
-      this.last[key] = e;
-      if (b > this.newest) this.advance(b);
-    } else if (this.bucket[e] !== b) {
-      e = this.insertBefore(key, b);
+  /**
+   * Adds `events` events that counted `gained` seconds to bucket `b` of `key`. Returns true when
+   * that closed the key's previous head (then in `closed`).
+   */
+  add(key: number, b: number, gained: number, events: number): boolean {
+    const h = 3 * key;
+    if (h >= this.heads.length) this.growKeys(key);
+    const heads = this.heads;
+    const head = heads[h]!;
+    if (head === b) {
+      heads[h + 1]! += gained;
+      heads[h + 2]! += events;
+      return false;
     }
+    if (head < b) {
+      const closes = head >= 0;
+      if (closes) {
+        const c = this.closed;
+        c.bucket = head;
+        c.watch = heads[h + 1]!;
+        c.events = heads[h + 2]!;
+        this.last[key] = this.append(head, c.watch, c.events, this.last[key]!);
+      }
+      heads[h] = b;
+      heads[h + 1] = gained;
+      heads[h + 2] = events;
+      if (b > this.newest) this.advance(b);
+      return closes;
+    }
+    const e = this.closedEntry(key, b);
     this.watch[e]! += gained;
-    this.events[e]!++;
+    this.events[e]! += events;
+    return false;
   }
 
-  private append(b: number, prev: number): number {
+  /** The key's head bucket (-1: none), watch time and events. */
+  head(key: number): Closed | null {
+    const h = 3 * key;
+    if (h >= this.heads.length || this.heads[h]! < 0) return null;
+    return { bucket: this.heads[h]!, watch: this.heads[h + 1]!, events: this.heads[h + 2]! };
+  }
+
+  private growKeys(key: number): void {
+    const cap = Math.max(key + 1, this.last.length * 2);
+    this.heads = grown(this.heads, 3 * cap, -1);
+    this.last = grown(this.last, cap, -1);
+  }
+
+  private append(b: number, watch: number, events: number, prev: number): number {
     if (this.count === this.bucket.length) this.resize(this.count * 2);
     const e = this.count++;
     this.bucket[e] = b;
-    this.watch[e] = 0;
-    this.events[e] = 0;
+    this.watch[e] = watch;
+    this.events[e] = events;
     this.prev[e] = prev;
     return e;
   }
 
-  /** The entry for bucket `b`, older than the key's newest: found or linked in, in order. */
-  private insertBefore(key: number, b: number): number {
-    let after = this.last[key]!;
-    for (;;) {
-      const e = this.prev[after]!;
-      if (e >= 0 && this.bucket[e] === b) return e;
-      if (e < 0 || this.bucket[e]! < b) {
-        const added = this.append(b, e);
-        this.prev[after] = added;
-        return added;
-      }
+  /** The closed entry of `key` for bucket `b` (older than its head): found, or linked in in order. */
+  private closedEntry(key: number, b: number): number {
+    let after = -1;
+    let e = this.last[key]!;
+    while (e >= 0 && this.bucket[e]! > b) {
       after = e;
+      e = this.prev[e]!;
     }
+    if (e >= 0 && this.bucket[e] === b) return e;
+    const added = this.append(b, 0, 0, e);
+    if (after < 0) this.last[key] = added;
+    else this.prev[after] = added;
+    return added;
   }
 
   private advance(b: number): void {
@@ -87,7 +133,7 @@ export class SeriesTable {
     }
   }
 
-  /** Removes every entry before bucket `cutoff`, compacting the columns. */
+  /** Removes every closed entry before bucket `cutoff`, compacting the columns. */
   private drop(cutoff: number): void {
     const map = new Int32Array(this.count);
     let n = 0;
@@ -114,37 +160,46 @@ export class SeriesTable {
     this.prev = grown(this.prev, capacity);
   }
 
-  /** The key's non-empty buckets from bucket `from` to `to` (inclusive), oldest first. */
-  range(key: number, from: number, to: number): SeriesPoint[] {
-    const out: SeriesPoint[] = [];
+  /** The key's non-empty buckets from `from` to `to` (inclusive), newest first, as [bucket, watch, events]. */
+  range(key: number, from: number, to: number): [number, number, number][] {
+    const out: [number, number, number][] = [];
+    const head = this.head(key);
+    if (head && head.bucket >= from && head.bucket <= to) out.push([head.bucket, head.watch, head.events]);
     for (let e = key < this.last.length ? this.last[key]! : -1; e >= 0; e = this.prev[e]!) {
       const b = this.bucket[e]!;
       if (b < from) break;
-      if (b <= to) out.push({ t: b * this.stepMs, watchTime: this.watch[e]!, events: this.events[e]! });
+      if (b <= to) out.push([b, this.watch[e]!, this.events[e]!]);
     }
-    return out.reverse();
+    return out;
   }
 
-  /** Entries in use (for the memory figures). */
+  /** Non-empty buckets held (heads and closed entries), for the memory figures. */
   get entries(): number {
-    return this.count;
+    let heads = 0;
+    for (let h = 0; h < this.heads.length; h += 3) if (this.heads[h]! >= 0) heads++;
+    return heads + this.count;
   }
 
   snapshot(keys: number): SeriesSnapshot {
     const n = this.count;
+    const k = Math.min(keys, this.last.length);
     return {
+      heads: this.heads.slice(0, 3 * k),
+      last: this.last.slice(0, k),
       bucket: this.bucket.slice(0, n),
       watch: this.watch.slice(0, n),
       events: this.events.slice(0, n),
       prev: this.prev.slice(0, n),
-      last: this.last.slice(0, Math.min(keys, this.last.length)),
       newest: this.newest,
       droppedAt: this.droppedAt,
     };
   }
 
-  static restore(s: SeriesSnapshot, stepMs: number, keep: number, every: number): SeriesTable {
-    const t = new SeriesTable(stepMs, keep, every);
+  static restore(s: SeriesSnapshot, keep: number, every: number): SeriesTable {
+    const t = new SeriesTable(keep, every);
+    const keys = Math.max(1024, s.last.length * 2);
+    t.heads = grown(s.heads, 3 * keys, -1);
+    t.last = grown(s.last, keys, -1);
     t.count = s.bucket.length;
     let cap = 1024;
     while (cap < t.count + 1) cap *= 2;
@@ -153,7 +208,6 @@ export class SeriesTable {
     t.watch.set(s.watch);
     t.events.set(s.events);
     t.prev.set(s.prev);
-    t.last = grown(s.last, Math.max(1024, s.last.length * 2), -1);
     t.newest = s.newest;
     t.droppedAt = s.droppedAt;
     return t;
@@ -161,11 +215,84 @@ export class SeriesTable {
 }
 
 export interface SeriesSnapshot {
+  heads: Float64Array;
+  last: Int32Array;
   bucket: Uint32Array;
   watch: Float64Array;
   events: Uint32Array;
   prev: Int32Array;
-  last: Int32Array;
   newest: number;
   droppedAt: number;
+}
+
+export const MINUTE_MS = 60_000;
+/** Minute buckets kept: a day (CONTRACT: at least 24 h) plus the hour between drops. */
+const MINUTES = { keep: 1440 + 60, every: 60 };
+/** Hour buckets kept: 31 days (CONTRACT: at least 30) plus the day between drops. */
+const HOURS = { keep: 31 * 24 + 24, every: 24 };
+
+/**
+ * Minute and hour series (CONTRACT §5.4) by the server's receive time. An event updates only its
+ * key's minute; an hour receives a minute's totals when that minute closes (or, for a minute
+ * already closed, the event itself), and a query adds the open minute to its hour. Same sums,
+ * half the work per event.
+ */
+export class TimeSeries {
+  constructor(
+    private minutes = new SeriesTable(MINUTES.keep, MINUTES.every),
+    private hours = new SeriesTable(HOURS.keep, HOURS.every),
+  ) {}
+
+  /** One applied event of `key` that counted `gained` seconds, received in `minute` (ms / MINUTE_MS, floored). */
+  add(key: number, minute: number, gained: number): void {
+    const minutes = this.minutes;
+    const head = minutes.heads[3 * key];
+    if (head === minute) {
+      minutes.heads[3 * key + 1]! += gained;
+      minutes.heads[3 * key + 2]!++;
+    } else if (head === undefined || head < minute) {
+      if (minutes.add(key, minute, gained, 1)) {
+        const c = minutes.closed;
+        this.hours.add(key, Math.floor(c.bucket / 60), c.watch, c.events);
+      }
+    } else {
+      minutes.add(key, minute, gained, 1); // a closed minute: its hour already has the rest
+      this.hours.add(key, Math.floor(minute / 60), gained, 1);
+    }
+  }
+
+  /** Non-empty buckets of `key` whose start lies in [fromMs, toMs]'s buckets, oldest first. */
+  range(step: 'minute' | 'hour', key: number, fromMs: number, toMs: number): SeriesPoint[] {
+    const ms = step === 'minute' ? MINUTE_MS : 60 * MINUTE_MS;
+    const from = Math.floor(fromMs / ms);
+    const to = Math.floor(toMs / ms);
+    const items = (step === 'minute' ? this.minutes : this.hours).range(key, from, to);
+    if (step === 'hour') {
+      const open = this.minutes.head(key);
+      const hour = open && Math.floor(open.bucket / 60);
+      if (open && hour !== null && hour >= from && hour <= to) {
+        const same = items.find((i) => i[0] === hour);
+        if (same) {
+          same[1] += open.watch;
+          same[2] += open.events;
+        } else {
+          items.push([hour, open.watch, open.events]);
+          items.sort((a, b) => b[0] - a[0]);
+        }
+      }
+    }
+    return items.reverse().map(([b, watchTime, events]) => ({ t: b * ms, watchTime, events }));
+  }
+
+  sizes(): { minuteEntries: number; hourEntries: number } {
+    return { minuteEntries: this.minutes.entries, hourEntries: this.hours.entries };
+  }
+
+  snapshot(keys: number): { minutes: SeriesSnapshot; hours: SeriesSnapshot } {
+    return { minutes: this.minutes.snapshot(keys), hours: this.hours.snapshot(keys) };
+  }
+
+  static restore(s: { minutes: SeriesSnapshot; hours: SeriesSnapshot }): TimeSeries {
+    return new TimeSeries(SeriesTable.restore(s.minutes, MINUTES.keep, MINUTES.every), SeriesTable.restore(s.hours, HOURS.keep, HOURS.every));
+  }
 }
