@@ -1,7 +1,6 @@
 import { applyRecord, decodeRecord } from '../src/shard/apply-batch.js';
-import { eventBatch, movieRecord, type TimedEvent } from '../src/shard/insights/records.js';
 import { ShardState } from '../src/shard/state.js';
-import { packr } from '../src/transport/messages.js';
+import { eventBatch, movieRecord, packr, type TimedEvent } from '../src/protocol/index.js';
 
 /**
  * Shard-side cost of one event, in process: msgpack decode of the log record + applyRecord into a

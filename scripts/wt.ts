@@ -3,7 +3,8 @@ import { exportPairs } from './wt/export.js';
 import { reshard } from './wt/reshard.js';
 import { snapshot } from './wt/snapshot.js';
 import { status } from './wt/status.js';
-import { UsageError, WtError } from './wt/common.js';
+import { WtError } from '../src/errors.js';
+import { UsageError } from './wt/common.js';
 import { verify } from './wt/verify.js';
 
 const USAGE = `usage: npm run wt -- <command> [options]
@@ -74,8 +75,9 @@ main(process.argv.slice(2)).then(
       console.error(`wt: ${err.message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else if (err instanceof WtError) {
+      // CommandError, or a service error with its reason (a bad setting, a layout.json that is not one)
       console.error(`wt: ${err.message}`);
-      process.exitCode = err.exitCode;
+      process.exitCode = err.exitCode ?? 1;
     } else {
       console.error('wt: unexpected error:', err);
       process.exitCode = 1;

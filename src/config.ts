@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { EX_CONFIG, WtError } from './errors.js';
 
 /** Everything the service reads from the environment, parsed once. See README "Configuration". */
 export interface Config {
@@ -34,8 +35,11 @@ export interface Config {
   insights: { completeRatio: number; resumeMinRatio: number; retentionBucketS: number };
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** A setting in the environment is invalid: the process stops with EX_CONFIG. */
+export class ConfigError extends WtError {
+  constructor(message: string) {
+    super('config_invalid', message, EX_CONFIG);
+  }
 }
 
 type Env = Record<string, string | undefined>;

@@ -1,15 +1,16 @@
-import { ConfigError, loadConfig } from './config.js';
-import { ensureLayout, LayoutError } from './data-dir.js';
+import { loadConfig } from './config.js';
+import { ensureLayout } from './data-dir.js';
+import { runMain } from './process.js';
 
 /**
  * Run by `npm start` before pm2: a bad setting or a DATA_DIR written with another SHARDS stops
  * the start here with one line and a non-zero exit, instead of pm2 restarting failing apps forever.
  */
-try {
-  const config = loadConfig();
-  ensureLayout(config.dataDir, config.shards);
-} catch (err) {
-  if (!(err instanceof ConfigError || err instanceof LayoutError)) throw err;
-  console.error(`cannot start: ${err.message}`);
-  process.exit(78);
-}
+runMain(
+  'preflight',
+  () => {
+    const config = loadConfig();
+    ensureLayout(config.dataDir, config.shards);
+  },
+  (message) => console.error(`cannot start: ${message}`),
+);

@@ -1,26 +1,23 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import { open } from 'lmdb';
 import { loadConfig, type Config } from '../../src/config.js';
-import { shardDir, socketPath } from '../../src/data-dir.js';
-import type { ShardStorage } from '../../src/shard/storage.js';
-import { ShardClient } from '../../src/transport/client.js';
-import { Kind, packr, type Query, type QueryResults } from '../../src/transport/messages.js';
+import { recordedShards, shardDir } from '../../src/data-dir.js';
+import { WtError } from '../../src/errors.js';
+import { openStorage, type ShardStorage } from '../../src/shard/storage.js';
+import { ShardSet } from '../../src/transport/shard-set.js';
 
 /** Bad command line: exit 2 with the usage. */
-export class UsageError extends Error {
-  override name = 'UsageError';
+export class UsageError extends WtError {
+  constructor(message: string) {
+    super('usage', message, 2);
+  }
 }
 
 /** A failure the operator can act on: one line, and this exit code. */
-export class WtError extends Error {
-  override name = 'WtError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
+export class CommandError extends WtError {
+  constructor(message: string, exitCode = 1) {
+    super('command_failed', message, exitCode);
   }
 }
 
@@ -35,13 +32,10 @@ export function resolveDataDir(dataDir: string | undefined): string {
 
 /** The shard count DATA_DIR was written with (layout.json). */
 export function layoutShards(dataDir: string): number {
-  const file = resolve(dataDir, 'layout.json');
-  if (!existsSync(file)) throw new WtError(`${dataDir} has no layout.json: not a DATA_DIR of this service (use --data-dir or DATA_DIR)`);
-  const layout = JSON.parse(readFileSync(file, 'utf8')) as { shards?: unknown };
-  if (typeof layout.shards !== 'number' || !Number.isInteger(layout.shards) || layout.shards < 1) {
-    throw new WtError(`${file} says shards=${JSON.stringify(layout.shards)}: an interrupted reshard? See README, Operations`);
-  }
-  return layout.shards;
+  const shards = recordedShards(dataDir);
+  if (shards === null) throw new CommandError(`${dataDir} has no layout.json: not a DATA_DIR of this service (use --data-dir or DATA_DIR)`);
+  if (shards < 1) throw new CommandError(`${resolve(dataDir, 'layout.json')} says shards=${shards}: an interrupted reshard? See README, Operations`);
+  return shards;
 }
 
 /** The service's configuration (environment) for this DATA_DIR and its recorded shard count. */
@@ -52,13 +46,8 @@ export function configFor(dataDir: string, shards: number): Config {
 /** A shard's LMDB environment opened read-only: safe beside the running shard (LMDB readers do not block it). */
 export function openReadOnly(config: Config, shard: number): ShardStorage {
   const path = shardDir(config.dataDir, shard);
-  if (!existsSync(path)) throw new WtError(`${path} does not exist`);
-  const env = open({ path, readOnly: true, maxDbs: 4, mapSize: config.lmdbMapBytes });
-  return {
-    env,
-    log: env.openDB<Buffer, number>({ name: 'log', encoding: 'binary' }),
-    snapshots: env.openDB<Buffer, number>({ name: 'snapshots', encoding: 'binary' }),
-  };
+  if (!existsSync(path)) throw new CommandError(`${path} does not exist`);
+  return openStorage(config, shard, true);
 }
 
 /** Whether something accepts connections on the shard's socket (a running shard does). */
@@ -81,30 +70,9 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
   });
 }
 
-/** Clients for every running shard, straight over their sockets (the front is not needed). */
-export class Shards {
-  readonly clients: ShardClient[];
-
-  constructor(readonly config: Config) {
-    const options = { shards: config.shards, ackTimeoutMs: 30_000, maxInflightEvents: 1_000_000 };
-    this.clients = Array.from({ length: config.shards }, (_, k) => new ShardClient(k, socketPath(config.dataDir, k), options));
-  }
-
-  /** Waits until every shard has said hello, or the timeout; returns the shards that did not. */
-  async connect(timeoutMs: number): Promise<number[]> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until && this.clients.some((c) => !c.ready)) await sleep(20);
-    return this.clients.filter((c) => !c.ready).map((c) => c.shard);
-  }
-
-  async query<Q extends Query>(shard: number, q: Q): Promise<QueryResults[Q['op']]> {
-    const body = await this.clients[shard]!.request(Kind.Query, packr.pack(q), 1);
-    return packr.unpack(body) as QueryResults[Q['op']];
-  }
-
-  close(): void {
-    for (const c of this.clients) c.close();
-  }
+/** Clients for every running shard, straight over their sockets (the front is not needed); generous limits for tools. */
+export function connectShards(config: Config): ShardSet {
+  return new ShardSet({ ...config, ackTimeoutMs: 30_000, maxInflightEvents: 1_000_000 });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

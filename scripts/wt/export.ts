@@ -1,5 +1,5 @@
 import { recover } from '../../src/shard/recovery.js';
-import { configFor, layoutShards, openReadOnly, resolveDataDir, WtError, type CommonOptions } from './common.js';
+import { configFor, layoutShards, openReadOnly, resolveDataDir, CommandError, type CommonOptions } from './common.js';
 
 const FIELDS = ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt'] as const;
 
@@ -35,7 +35,7 @@ export async function exportPairs(opts: CommonOptions & { format: 'ndjson' | 'cs
     try {
       state = recover(config, k, storage).state;
     } catch (err) {
-      throw new WtError(`cannot export: ${(err as Error).message} (run wt verify)`);
+      throw new CommandError(`cannot export: ${(err as Error).message} (run wt verify)`);
     } finally {
       void storage.env.close();
     }

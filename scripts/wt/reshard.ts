@@ -6,7 +6,7 @@ import { recover } from '../../src/shard/recovery.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/shard/snapshot.js';
 import { ShardState, type StateSnapshot } from '../../src/shard/state.js';
 import { openStorage } from '../../src/shard/storage.js';
-import { configFor, layoutShards, openReadOnly, resolveDataDir, socketAnswers, WtError, type CommonOptions } from './common.js';
+import { configFor, layoutShards, openReadOnly, resolveDataDir, socketAnswers, CommandError, type CommonOptions } from './common.js';
 
 /** One new shard's state, built pair by pair in the column layout of a snapshot. */
 class Builder {
@@ -131,7 +131,7 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   const running = [];
   for (let k = 0; k < Math.max(from, to); k++) if (await socketAnswers(socketPath(dataDir, k))) running.push(k);
   if (running.length > 0) {
-    throw new WtError(`the service is running on ${dataDir} (shard${running.length > 1 ? 's' : ''} ${running.join(', ')} answer on their sockets); stop it first (Ctrl-C on npm start, or SIGTERM to pm2-runtime), then reshard`, 3);
+    throw new CommandError(`the service is running on ${dataDir} (shard${running.length > 1 ? 's' : ''} ${running.join(', ')} answer on their sockets); stop it first (Ctrl-C on npm start, or SIGTERM to pm2-runtime), then reshard`, 3);
   }
   const config = configFor(dataDir, from);
   const started = Date.now();
@@ -147,7 +147,7 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
     try {
       state = recover(config, k, storage).state;
     } catch (err) {
-      throw new WtError(`cannot reshard: ${(err as Error).message}; nothing was changed (run wt verify)`);
+      throw new CommandError(`cannot reshard: ${(err as Error).message}; nothing was changed (run wt verify)`);
     } finally {
       await storage.env.close();
     }
@@ -189,7 +189,7 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   }
   if (newUsers !== users || newPairs !== pairs) {
     rmSync(staging, { recursive: true, force: true });
-    throw new WtError(`internal check failed (users ${users} → ${newUsers}, pairs ${pairs} → ${newPairs}); nothing was changed`);
+    throw new CommandError(`internal check failed (users ${users} → ${newUsers}, pairs ${pairs} → ${newPairs}); nothing was changed`);
   }
 
   // 3. Swap. While the directories move, layout.json says shards=0, so nothing starts on a half-moved DATA_DIR.

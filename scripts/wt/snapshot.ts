@@ -1,4 +1,4 @@
-import { configFor, layoutShards, resolveDataDir, Shards, sleep, WtError, type CommonOptions } from './common.js';
+import { configFor, layoutShards, resolveDataDir, connectShards, sleep, CommandError, type CommonOptions } from './common.js';
 
 /**
  * `wt snapshot`: every running shard takes a snapshot now. The shard starts it and answers at
@@ -7,10 +7,10 @@ import { configFor, layoutShards, resolveDataDir, Shards, sleep, WtError, type C
 export async function snapshot(opts: CommonOptions & { timeoutMs: number }): Promise<number> {
   const dataDir = resolveDataDir(opts.dataDir);
   const config = configFor(dataDir, layoutShards(dataDir));
-  const shards = new Shards(config);
+  const shards = connectShards(config);
   try {
-    const down = await shards.connect(Math.min(opts.timeoutMs, 5000));
-    if (down.length > 0) throw new WtError(`shards ${down.join(', ')} are not running (no answer on their sockets); nothing was snapshotted`);
+    const down = await shards.waitReady(Math.min(opts.timeoutMs, 5000));
+    if (down.length > 0) throw new CommandError(`shards ${down.join(', ')} are not running (no answer on their sockets); nothing was snapshotted`);
     const until = Date.now() + opts.timeoutMs;
     const results = await Promise.all(
       shards.clients.map(async ({ shard }) => {
@@ -20,7 +20,7 @@ export async function snapshot(opts: CommonOptions & { timeoutMs: number }): Pro
         for (;;) {
           const s = await shards.query(shard, { op: 'status' });
           if (s.snapshotAt !== null && s.snapshotAt >= requestedAt) return { shard, seq: s.snapshotSeq, takenAt: s.snapshotAt, ms: Date.now() - started };
-          if (Date.now() > until) throw new WtError(`shard ${shard} did not finish its snapshot within ${opts.timeoutMs} ms (see its log)`);
+          if (Date.now() > until) throw new CommandError(`shard ${shard} did not finish its snapshot within ${opts.timeoutMs} ms (see its log)`);
           // A snapshot that was already running when asked covers less: ask again once it is over.
           if (Date.now() - asked > 2000) {
             ({ requestedAt } = await shards.query(shard, { op: 'snapshot' }));

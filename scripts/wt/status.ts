@@ -1,13 +1,13 @@
 import { socketPath } from '../../src/data-dir.js';
-import { ago, configFor, layoutShards, resolveDataDir, Shards, table, type CommonOptions } from './common.js';
+import { ago, configFor, layoutShards, resolveDataDir, connectShards, table, type CommonOptions } from './common.js';
 
 /** `wt status`: asks every running shard over its socket. Exit 1 if a shard does not answer. */
 export async function status(opts: CommonOptions & { timeoutMs: number }): Promise<number> {
   const dataDir = resolveDataDir(opts.dataDir);
   const config = configFor(dataDir, layoutShards(dataDir));
-  const shards = new Shards(config);
+  const shards = connectShards(config);
   try {
-    await shards.connect(opts.timeoutMs);
+    await shards.waitReady(opts.timeoutMs);
     const results = await Promise.allSettled(shards.clients.map((c) => shards.query(c.shard, { op: 'metrics' })));
     const rows = results.map((r, k) => ({ shard: k, up: r.status === 'fulfilled', socket: socketPath(dataDir, k), metrics: r.status === 'fulfilled' ? r.value : null }));
     if (opts.json) {

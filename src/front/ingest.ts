@@ -1,10 +1,8 @@
 import type { Config } from '../config.js';
-import type { IngestBatch } from '../transport/messages.js';
-import { ApiError } from './errors.js';
-import type { Exchange } from './http.js';
-import { tooLarge } from './http.js';
-import type { Request } from './router.js';
-import type { ShardSet } from './shard-set.js';
+import type { IngestBatch } from '../protocol/index.js';
+import { ApiError, tooLarge, type Exchange, type Request } from '../http/index.js';
+import type { ShardSet } from '../transport/shard-set.js';
+import { toApiError } from './shard-errors.js';
 import { parseEvents } from './validate.js';
 
 /** `application/json`, with or without parameters; an absent Content-Type is read as JSON. */
@@ -71,7 +69,7 @@ export function ingest(config: Config, shards: ShardSet) {
       const parts = [...batches].map(([k, batch]) => shards.ingest(k, batch, (batch.length - 2) / 3));
       Promise.all(parts).then(
         (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
-        (err: unknown) => ex.error(err),
+        (err: unknown) => ex.error(toApiError(err)),
       );
     });
   };

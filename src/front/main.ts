@@ -1,12 +1,17 @@
 import uWS from 'uWebSockets.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { ensureLayout, LayoutError } from '../data-dir.js';
-import { initLogger, logger } from '../log.js';
-import { exitWithParent, onShutdownSignal } from '../process.js';
-import { createApp } from './app.js';
-import { ShardSet } from './shard-set.js';
+import { loadConfig } from '../config.js';
+import { ensureLayout } from '../data-dir.js';
+import { initLogger } from '../log.js';
+import { createHttpApp, Router, unavailable } from '../http/index.js';
+import { createOps } from '../ops/routes.js';
+import { exitWithParent, onShutdownSignal, runMain } from '../process.js';
+import { ShardSet } from '../transport/shard-set.js';
+import { frontRoutes } from './app.js';
 
-/** The front process: HTTP on HOST:PORT, events and queries routed to the shard processes. */
+/**
+ * The front process, and the composition root: the shards' transport, the API's routes and the
+ * operator surface wired onto one HTTP app on HOST:PORT. (Nothing else imports both front and ops.)
+ */
 function main(): void {
   const frontLog = initLogger('front');
   const config = loadConfig();
@@ -14,7 +19,15 @@ function main(): void {
   ensureLayout(config.dataDir, config.shards);
   const shards = new ShardSet(config, (msg) => frontLog.warn(msg));
   let stopping = false;
-  const app = createApp(config, shards, () => stopping);
+  const ops = createOps(config, shards, () => router.describe());
+  const router = new Router([...frontRoutes(config, shards), ...ops.routes]);
+  const app = createHttpApp(router, {
+    onResponse: ops.onResponse,
+    // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
+    admit: (url) => {
+      if (stopping && url !== '/healthz') throw unavailable('the service is shutting down');
+    },
+  });
 
   app.listen(config.host, config.port, (socket) => {
     if (!socket) {
@@ -43,11 +56,4 @@ function main(): void {
   });
 }
 
-try {
-  main();
-} catch (err) {
-  const known = err instanceof ConfigError || err instanceof LayoutError;
-  if (known) logger().fatal((err as Error).message);
-  else logger().fatal({ err }, `front failed: ${(err as Error)?.message ?? String(err)}`);
-  process.exit(known ? 78 : 1);
-}
+runMain('front', main);

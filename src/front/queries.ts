@@ -1,18 +1,14 @@
-import type { PairView } from '../shard/state.js';
-import { ApiError, notFound } from './errors.js';
-import type { Exchange } from './http.js';
-import type { Request } from './router.js';
-import type { ShardSet } from './shard-set.js';
-import { mergePartials, topMovies } from './top-movies.js';
-
-type Handler = (ex: Exchange, req: Request) => void;
+import { mergePartials, topMoviesOf, type PairView } from '../protocol/index.js';
+import { ApiError, notFound, type Handler, type Request } from '../http/index.js';
+import type { ShardSet } from '../transport/shard-set.js';
+import { toApiError } from './shard-errors.js';
 
 /** Runs an async query handler and turns its result or error into the response. */
 function respond(run: (req: Request) => Promise<unknown>): Handler {
   return (ex, req) => {
     run(req).then(
       (body) => ex.json(200, body),
-      (err: unknown) => ex.error(err),
+      (err: unknown) => ex.error(toApiError(err)),
     );
   };
 }
@@ -77,11 +73,7 @@ export function queryHandlers(shards: ShardSet) {
 
     topMovies: respond(async ({ query }) => {
       const limit = parseLimit(query, 10, 1000);
-      const items = await topMovies(
-        limit,
-        (k) => shards.queryAll({ op: 'top', k }),
-        (slugs) => shards.queryAll({ op: 'movies', slugs }),
-      );
+      const items = await topMoviesOf(shards, limit);
       return { items: items.map(({ slug, watchTime, viewers }) => ({ slug, watchTime, viewers })) };
     }),
   };

@@ -1,6 +1,6 @@
 import { Compile } from 'typebox/compile';
-import { ApiError } from './errors.js';
-import { AT_MAX, CONTROL_CHAR, Event, NAME_MAX } from './event-schema.js';
+import { ApiError } from '../http/index.js';
+import { AT_MAX, CONTROL_CHAR, Event, NAME_MAX } from '../api/event-schema.js';
 
 const hasControlChar = new RegExp(`[${CONTROL_CHAR}]`);
 

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { notFound } from '../front/errors.js';
-import type { Exchange } from '../front/http.js';
-import type { Request } from '../front/router.js';
+import { notFound, type Exchange, type Request } from '../http/index.js';
 
 /**
  * GET /docs: Swagger UI (swagger-ui-dist, from npm) over /openapi.json. Every file the page loads

@@ -1,8 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Exchange } from '../front/http.js';
-import type { ShardSet } from '../front/shard-set.js';
+import type { Exchange } from '../http/index.js';
 import { logger } from '../log.js';
-import type { ShardMetrics } from '../transport/messages.js';
+import type { Backend, ShardMetrics } from '../protocol/index.js';
 
 type Child = { observe(value: number): void };
 
@@ -70,11 +69,11 @@ export class Metrics {
   private readonly shardLabels: string[];
   private readonly reconnectsSeen: number[];
 
-  constructor(private readonly shards: ShardSet) {
+  constructor(private readonly shards: Backend) {
     // process_* and nodejs_* of the front process (CPU, heap, event loop lag, GC, handles).
     collectDefaultMetrics({ register: this.registry });
-    this.shardLabels = shards.clients.map((c) => String(c.shard));
-    this.reconnectsSeen = shards.clients.map(() => 0);
+    this.shardLabels = shards.links.map((c) => String(c.shard));
+    this.reconnectsSeen = shards.links.map(() => 0);
     for (const shard of this.shardLabels) this.reconnects.labels(shard).inc(0);
     this.ingested.inc(0);
   }
@@ -83,7 +82,7 @@ export class Metrics {
     return new Gauge({ name, help, labelNames: ['shard'] as const, registers: [this.registry] });
   }
 
-  /** Once per answered request (http.ts `responseHook`): the only per-request work. */
+  /** Once per answered request (the HTTP app's onResponse hook): the only per-request work. */
   onResponse(ex: Exchange, status: number, body: unknown): void {
     const seconds = (performance.now() - ex.startedAt) / 1000;
     const route = ex.route || 'unmatched';
@@ -121,7 +120,7 @@ export class Metrics {
 
   /** Each shard's figures, null for a shard that is down or did not answer. */
   async shardMetrics(): Promise<(ShardMetrics | null)[]> {
-    const results = await Promise.allSettled(this.shards.clients.map((c) => this.shards.query(c.shard, { op: 'metrics' })));
+    const results = await Promise.allSettled(this.shards.links.map((c) => this.shards.query(c.shard, { op: 'metrics' })));
     return results.map((r) => (r.status === 'fulfilled' ? r.value : null));
   }
 
@@ -132,7 +131,7 @@ export class Metrics {
     for (const g of [this.shardUp, this.inflight, this.pending, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
     this.rss.reset();
     this.rss.labels('front').set(process.memoryUsage.rss());
-    for (const client of this.shards.clients) {
+    for (const client of this.shards.links) {
       const k = client.shard;
       const shard = this.shardLabels[k]!;
       // Connections after the first are reconnects; counted as they are seen, so the counter only grows.

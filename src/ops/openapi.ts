@@ -1,5 +1,5 @@
-import { Event, Name } from '../front/event-schema.js';
-import * as R from '../front/response-schema.js';
+import { Event, Name } from '../api/event-schema.js';
+import * as R from '../api/response-schema.js';
 
 /**
  * GET /openapi.json: OpenAPI 3.1, whose schemas are the TypeBox schemas the front validates with

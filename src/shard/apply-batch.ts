@@ -1,8 +1,7 @@
-import { packr, type IngestBatch, type IngestRecord } from '../transport/messages.js';
-import { checkMovieRecord, eventShape, isMovieRecord, type TsColumn } from './insights/records.js';
+import { checkMovieRecord, eventShape, isMovieRecord, packr, type IngestBatch, type IngestRecord, type TsColumn } from '../protocol/index.js';
 import type { ShardState } from './state.js';
 
-/** Decodes one log record (an IngestRecord: the batches of one frame; shapes in insights/records.ts). */
+/** Decodes one log record (an IngestRecord: the batches of one frame; shapes in protocol/records.ts). */
 export function decodeRecord(record: Uint8Array): IngestRecord {
   const batches = packr.unpack(record) as IngestRecord;
   if (!Array.isArray(batches)) throw new Error('not an IngestRecord');

@@ -1,12 +1,12 @@
 import { ConfigError, loadConfig } from '../config.js';
-import { ensureLayout, LayoutError, socketPath } from '../data-dir.js';
-import { Kind, packr, type Hello, type Query, type ShardFailure } from '../transport/messages.js';
+import { ensureLayout, socketPath } from '../data-dir.js';
+import { Kind, packr, type Hello, type Query, type ShardFailure } from '../protocol/index.js';
 import { listenFrames } from '../transport/server.js';
 import { initLogger, logger } from '../log.js';
-import { exitWithParent, onShutdownSignal } from '../process.js';
+import { exitWithParent, onShutdownSignal, runMain } from '../process.js';
 import { recover } from './recovery.js';
 import { Shard } from './shard.js';
-import { openStorage } from './storage.js';
+import { openStorage, storageFailure } from './storage.js';
 
 /** A shard process: recover, then serve frames from the front until told to stop. */
 async function main(): Promise<void> {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
         }
         shard.ingest(body).then(
           (accepted) => reply(Kind.Ack, reqId, packr.pack(accepted)),
-          (err: unknown) => reply(Kind.Failure, reqId, packr.pack(storageFailure(err))),
+          (err: unknown) => reply(Kind.Failure, reqId, packr.pack(storageFailure(err).failure)),
         );
       } else if (kind === Kind.Query) {
         // A query that fails answers its own request; it must not take the connection down.
@@ -79,18 +79,4 @@ async function main(): Promise<void> {
   exitWithParent(() => void stop('parent exited'));
 }
 
-function storageFailure(err: unknown): ShardFailure {
-  const message = err instanceof Error ? err.message : String(err);
-  // LMDB reports a write that failed for lack of space as ENOSPC or, from its write path, EIO.
-  if (/MDB_MAP_FULL|ENOSPC|No space|Input\/output error|EIO/i.test(message)) {
-    return { code: 'insufficient_storage', message: `the shard could not write to its storage (disk full or failing: ${message})` };
-  }
-  return { code: 'unavailable', message: `the shard could not persist the events: ${message}` };
-}
-
-main().catch((err: unknown) => {
-  const known = err instanceof ConfigError || err instanceof LayoutError;
-  if (known) logger().fatal((err as Error).message);
-  else logger().fatal({ err }, `shard failed: ${(err as Error)?.message ?? String(err)}`);
-  process.exit(known ? 78 : 1);
-});
+runMain('shard', main);

@@ -1,5 +1,6 @@
 import { shardDir } from '../data-dir.js';
 import type { Config } from '../config.js';
+import { WtError } from '../errors.js';
 import { applyRecord, decodeRecord } from './apply-batch.js';
 import { RecentRequests } from './recent-requests.js';
 import { decodeSnapshot, type SnapshotRecord } from './snapshot.js';
@@ -16,8 +17,10 @@ export interface Recovered {
   skippedSnapshots: { seq: number; reason: string }[];
 }
 
-export class CorruptLog extends Error {
-  override name = 'CorruptLog';
+export class CorruptLog extends WtError {
+  constructor(message: string) {
+    super('log_corrupt', message);
+  }
 }
 
 /** Rebuilds a shard's state: the newest intact snapshot, then every log record after it. */

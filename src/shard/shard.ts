@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { logger } from '../log.js';
-import type { IngestRecord, Query, QueryResults, ShardMetrics, ShardStatus } from '../transport/messages.js';
+import type { IngestRecord, Query, QueryResults, ShardMetrics, ShardStatus } from '../protocol/index.js';
 import { applyRecord, decodeRecord } from './apply-batch.js';
 import { encodeSnapshot } from './snapshot.js';
 import type { ShardStorage } from './storage.js';

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { packr } from '../transport/messages.js';
+import { WtError } from '../errors.js';
+import { packr } from '../protocol/index.js';
 import type { InsightsSnapshot } from './insights/insights.js';
 import type { SeriesSnapshot } from './insights/series.js';
 import type { StateSnapshot } from './state.js';
@@ -92,8 +93,10 @@ export function encodeSnapshot(record: SnapshotRecord): Buffer {
   return Buffer.concat([head, body]);
 }
 
-export class SnapshotCorrupt extends Error {
-  override name = 'SnapshotCorrupt';
+export class SnapshotCorrupt extends WtError {
+  constructor(message: string) {
+    super('snapshot_corrupt', message);
+  }
 }
 
 export function decodeSnapshot(buf: Buffer): SnapshotRecord {

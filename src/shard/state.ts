@@ -1,40 +1,13 @@
+import { compareNames, STEP_MS, type ContinueItem, type LatestPair, type MovieDetailPartial, type MoviePartial, type PairView, type RetentionPartial, type SeriesPoint, type SeriesStep, type ShardTop, type UserTotals } from '../protocol/index.js';
 import { capacityFor, grown } from './columns.js';
 import { bestIds } from './bounded-heap.js';
 import { Insights, type InsightsSnapshot } from './insights/insights.js';
-import type { ContinueItem, MovieCatalogueFields, MovieDetailPartial, PairProgress, RetentionPartial, SeriesPoint, SeriesStep } from './insights/messages.js';
-import { STEP_MS } from './insights/messages.js';
 import { DEFAULT_INSIGHTS, type InsightsConfig } from './insights/progress.js';
 import { Interner } from './interner.js';
 import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
 import { RecentRequests } from './recent-requests.js';
 import { applyClassified, classify } from './watch-rule.js';
-
-export interface PairView extends PairProgress {
-  slug: string;
-  watchTime: number;
-  at: number;
-  furthest: number;
-  events: number;
-  updatedAt: number;
-  /** §5.1: events refused as late or repeated by their client time */
-  lateEvents: number;
-}
-
-/** A pair as the dashboard's "latest events" list shows it. */
-export interface LatestPair {
-  user: string;
-  slug: string;
-  at: number;
-  watchTime: number;
-  updatedAt: number;
-}
-
-export interface MoviePartial extends MovieCatalogueFields {
-  slug: string;
-  watchTime: number;
-  viewers: number;
-}
 
 export interface StateSnapshot {
   users: string[];
@@ -147,7 +120,7 @@ export class ShardState {
     this.insights.putMovie(slug, this.slugs.idOf(slug), { duration, title });
   }
 
-  user(user: string): { watchTime: number; movies: number } | null {
+  user(user: string): UserTotals | null {
     const id = this.users.idOf(user);
     if (id === undefined) return null;
     return { watchTime: this.userWatch[id]!, movies: this.userMovieCount[id]! };
@@ -257,7 +230,7 @@ export class ShardState {
   }
 
   /** The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is all of them. */
-  top(k: number): { items: MoviePartial[]; complete: boolean } {
+  top(k: number): ShardTop {
     const ids = this.leaders.top(k, this.movieColumns());
     const names = this.slugs.names;
     return {
@@ -324,9 +297,4 @@ export class ShardState {
     state.insights = Insights.restore(s.insights ?? null, insightsConfig, s.slugs, state.pairs);
     return state;
   }
-}
-
-/** Code-unit order, the order the API sorts names in. */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,17 +1,20 @@
 import { connect, type Socket } from 'node:net';
+import { WtError } from '../errors.js';
 import { encodeFrame, FrameDecoder } from './frame.js';
-import { Kind, packr, type Hello, type ShardFailure } from './messages.js';
+import { Kind, packr, type Hello, type ShardFailure } from '../protocol/index.js';
 import { Outbox } from './outbox.js';
 
 /** The shard cannot take or confirm the request now; the client should retry later. */
-export class ShardUnavailable extends Error {
-  override name = 'ShardUnavailable';
+export class ShardUnavailable extends WtError {
+  constructor(message: string) {
+    super('unavailable', message);
+  }
 }
 
-/** The shard answered the request with a failure (e.g. its disk is full). */
-export class ShardRejected extends Error {
+/** The shard answered the request with a failure (e.g. its disk is full); `code` is the failure's. */
+export class ShardRejected extends WtError {
   constructor(readonly failure: ShardFailure) {
-    super(failure.message);
+    super(failure.code, failure.message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { WtError } from '../errors.js';
+
 /**
  * Length-prefixed frames between the front and the shards:
  *   u32 BE body length | u8 kind | u32 BE request id | body
@@ -16,8 +18,10 @@ export function encodeFrame(kind: number, id: number, body: Uint8Array): Buffer 
   return frame;
 }
 
-export class FrameError extends Error {
-  override name = 'FrameError';
+export class FrameError extends WtError {
+  constructor(message: string) {
+    super('frame_invalid', message);
+  }
 }
 
 /** Splits a byte stream into frames; `onFrame` gets a body that stays valid after the call. */

@@ -1,5 +1,5 @@
 import type { ShardClient } from './client.js';
-import { Kind, packr, type IngestBatch, type IngestRecord } from './messages.js';
+import { Kind, packr, type IngestBatch, type IngestRecord } from '../protocol/index.js';
 
 /** Past this many events a frame is sent without waiting for the end of the turn. */
 const MAX_FRAME_EVENTS = 50_000;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import * as R from '../../src/front/response-schema.js';
+import * as R from '../../src/api/response-schema.js';
 import { documentFor, OPERATIONS } from '../../src/ops/openapi.js';
 import { Service } from '../helpers/service.js';
 

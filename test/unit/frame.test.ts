@@ -1,6 +1,6 @@
 import t from 'tap';
 import { encodeFrame, FrameDecoder, HEADER_BYTES } from '../../src/transport/frame.js';
-import { packr } from '../../src/transport/messages.js';
+import { packr } from '../../src/protocol/index.js';
 
 const collect = () => {
   const frames: { kind: number; id: number; body: Buffer }[] = [];

@@ -5,13 +5,12 @@ import { crc32 } from 'node:zlib';
 import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { applyRecord, decodeRecord } from '../../src/shard/apply-batch.js';
-import { eventBatch, movieRecord, type TimedEvent } from '../../src/shard/insights/records.js';
 import { recover } from '../../src/shard/recovery.js';
 import { Shard } from '../../src/shard/shard.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/shard/snapshot.js';
 import { ShardState } from '../../src/shard/state.js';
 import { openStorage } from '../../src/shard/storage.js';
-import { packr, type IngestRecord } from '../../src/transport/messages.js';
+import { eventBatch, movieRecord, packr, type IngestRecord, type TimedEvent } from '../../src/protocol/index.js';
 
 // Snapshots and replay rebuild every §5 insight exactly.
 

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { applyRecord, decodeRecord } from '../../src/shard/apply-batch.js';
-import { eventBatch } from '../../src/shard/insights/records.js';
 import { ShardState } from '../../src/shard/state.js';
-import { packr } from '../../src/transport/messages.js';
+import { eventBatch, packr } from '../../src/protocol/index.js';
 
 const roundTrip = (batches: unknown[]) => decodeRecord(packr.pack(batches));
 

@@ -7,7 +7,7 @@ import { recover } from '../../src/shard/recovery.js';
 import { RecentRequests } from '../../src/shard/recent-requests.js';
 import { Shard } from '../../src/shard/shard.js';
 import { openStorage } from '../../src/shard/storage.js';
-import { packr } from '../../src/transport/messages.js';
+import { packr } from '../../src/protocol/index.js';
 
 /** A shard on a real LMDB environment in a temp DATA_DIR, as the shard process opens it. */
 function open(dataDir: string, env: Record<string, string> = {}) {

@@ -1,6 +1,7 @@
 import t from 'tap';
-import { ShardState, type MoviePartial } from '../../src/shard/state.js';
-import { byWatchTimeThenSlug, mergePartials, topMovies } from '../../src/front/top-movies.js';
+import type { MoviePartial } from '../../src/protocol/index.js';
+import { ShardState } from '../../src/shard/state.js';
+import { byWatchTimeThenSlug, mergePartials, topMovies } from '../../src/protocol/index.js';
 
 /** A deterministic PRNG so failures reproduce. */
 function prng(seed: number): () => number {

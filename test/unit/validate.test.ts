@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ApiError } from '../../src/front/errors.js';
+import { ApiError } from '../../src/http/index.js';
 import { parseEvents } from '../../src/front/validate.js';
 
 const enc = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bearerCheck } from '../../front/auth.js';
-import { notFound } from '../../front/errors.js';
-import type { Exchange } from '../../front/http.js';
-import type { Request } from '../../front/router.js';
-import type { ShardSet } from '../../front/shard-set.js';
-import { topMovies } from '../../front/top-movies.js';
+import { bearerCheck, notFound, type EventStream, type Exchange, type Request } from '../../http/index.js';
 import { logger } from '../../log.js';
-import type { LatestPair } from '../../shard/state.js';
+import { compareNames, topMoviesOf, type Backend, type LatestPair } from '../../protocol/index.js';
 import type { Metrics } from '../metrics.js';
 
 /** The page and its files live in the source tree (plain HTML/CSS/JS, no build step). */
@@ -25,7 +20,7 @@ const LATEST = 12;
 const MAX_BACKLOGGED_TICKS = 10;
 
 interface Viewer {
-  ex: Exchange;
+  stream: EventStream;
   backlogged: number;
 }
 
@@ -65,7 +60,7 @@ export class Dashboard {
   private readonly check: (authorization: string | undefined) => void;
 
   constructor(
-    private readonly shards: ShardSet,
+    private readonly shards: Backend,
     private readonly metrics: Metrics,
     queryToken: string | undefined,
   ) {
@@ -88,13 +83,7 @@ export class Dashboard {
   events = (ex: Exchange, req: Request): void => {
     const token = new URLSearchParams(req.query).get('token');
     this.check(req.headers.authorization ?? (token ? `Bearer ${token}` : undefined));
-    ex.done = true; // the stream is written here, never through json()/send()
-    ex.res.writeStatus('200 OK');
-    ex.res.writeHeader('Content-Type', 'text/event-stream');
-    ex.res.writeHeader('Cache-Control', 'no-cache');
-    ex.res.writeHeader('X-Accel-Buffering', 'no');
-    ex.res.write('retry: 2000\n\n');
-    const viewer = { ex, backlogged: 0 };
+    const viewer = { stream: ex.sse(2000), backlogged: 0 };
     this.viewers.add(viewer);
     void this.frame().then((frame) => this.send(viewer, frame));
   };
@@ -110,7 +99,7 @@ export class Dashboard {
     this.history.push(total - this.lastTotal);
     this.lastTotal = total;
     if (this.history.length > HISTORY_SECONDS) this.history.shift();
-    for (const v of this.viewers) if (v.ex.aborted) this.viewers.delete(v);
+    for (const v of this.viewers) if (v.stream.closed) this.viewers.delete(v);
     if (this.viewers.size === 0 || this.building) return;
     this.building = true;
     this.frame()
@@ -124,20 +113,16 @@ export class Dashboard {
   }
 
   private send(viewer: Viewer, frame: DashboardFrame): void {
-    const { ex } = viewer;
-    if (ex.aborted) {
+    const { stream } = viewer;
+    if (stream.closed) {
       this.viewers.delete(viewer);
       return;
     }
-    const text = `data: ${JSON.stringify(frame)}\n\n`;
-    let ok = true;
-    ex.res.cork(() => {
-      ok = ex.res.write(text);
-    });
+    const ok = stream.write(`data: ${JSON.stringify(frame)}\n\n`);
     viewer.backlogged = ok ? 0 : viewer.backlogged + 1;
     if (viewer.backlogged > MAX_BACKLOGGED_TICKS) {
       this.viewers.delete(viewer);
-      ex.res.close();
+      stream.close();
     }
   }
 
@@ -150,7 +135,7 @@ export class Dashboard {
       now,
       eventsPerSecond: history,
       eventsIngested: this.metrics.eventsIngested,
-      shards: this.shards.clients.map((c, k) => {
+      shards: this.shards.links.map((c, k) => {
         const s = stats[k];
         return {
           shard: c.shard,
@@ -172,11 +157,7 @@ export class Dashboard {
 
   private async top(): Promise<DashboardFrame['top']> {
     try {
-      const items = await topMovies(
-        TOP,
-        (k) => this.shards.queryAll({ op: 'top', k }),
-        (slugs) => this.shards.queryAll({ op: 'movies', slugs }),
-      );
+      const items = await topMoviesOf(this.shards, TOP);
       return items.map(({ slug, watchTime, viewers }) => ({ slug, watchTime, viewers }));
     } catch {
       return []; // a shard is down: the shard table shows which
@@ -184,9 +165,9 @@ export class Dashboard {
   }
 
   private async latest(): Promise<LatestPair[]> {
-    const parts = await Promise.allSettled(this.shards.clients.map((c) => this.shards.query(c.shard, { op: 'latest', n: LATEST })));
+    const parts = await Promise.allSettled(this.shards.links.map((c) => this.shards.query(c.shard, { op: 'latest', n: LATEST })));
     const all = parts.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
-    all.sort((a, b) => b.updatedAt - a.updatedAt || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+    all.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.user, b.user));
     return all.slice(0, LATEST);
   }
 }

@@ -2,10 +2,10 @@ import { ConfigError } from '../../config.js';
 import { grown } from '../columns.js';
 import type { PairTable } from '../pair-table.js';
 import { CoverageTable, stepBuckets, type CoverageSnapshot } from './coverage.js';
-import type { MovieCatalogueFields, PairProgress } from './messages.js';
+import type { MovieCatalogueFields, PairProgress, SeriesPoint } from '../../protocol/index.js';
 import { completeThreshold, progressOf, type InsightsConfig } from './progress.js';
 import { MovieRetention } from './retention.js';
-import { MINUTE_MS, TimeSeries, type SeriesPoint, type SeriesSnapshot } from './series.js';
+import { MINUTE_MS, TimeSeries, type SeriesSnapshot } from './series.js';
 
 export interface MovieMeta {
   duration: number;

@@ -1,11 +1,5 @@
+import type { SeriesPoint } from '../../protocol/index.js';
 import { grown } from '../columns.js';
-
-export interface SeriesPoint {
-  /** Bucket start, ms since the epoch (UTC). */
-  t: number;
-  watchTime: number;
-  events: number;
-}
 
 /** What `SeriesTable.add` closed: the key's previous head, moved to the closed entries. */
 export interface Closed {

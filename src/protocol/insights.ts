@@ -4,9 +4,14 @@
  * retention and series, sums completions like viewers; metadata is the same on every shard).
  * The catalogue PUT is not a query: it is a log record (records.ts), sent to every shard.
  */
-import type { SeriesPoint } from './series.js';
 
-export type { SeriesPoint } from './series.js';
+/** One non-empty bucket of a time series (§5.4). */
+export interface SeriesPoint {
+  /** Bucket start, ms since the epoch (UTC). */
+  t: number;
+  watchTime: number;
+  events: number;
+}
 
 export type SeriesStep = 'minute' | 'hour';
 export const STEP_MS: Record<SeriesStep, number> = { minute: 60_000, hour: 3_600_000 };

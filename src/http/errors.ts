@@ -1,13 +1,15 @@
+import { WtError } from '../errors.js';
+
 /** A contract error response: `{"error": code, "message": message, ...extra}` with `status`. */
-export class ApiError extends Error {
+export class ApiError extends WtError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 
   body(): Record<string, unknown> {
@@ -19,3 +21,9 @@ export const notFound = (message: string): ApiError => new ApiError(404, 'not_fo
 
 export const unavailable = (message: string): ApiError =>
   new ApiError(503, 'unavailable', `${message}; nothing from this request is acknowledged, retry it`, {}, { 'Retry-After': '1' });
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `The request body is larger than ${limit} bytes (MAX_BODY_BYTES). Send fewer events per request.`, {
+    limit,
+  });
+}

@@ -1,4 +1,5 @@
 import { ApiError, notFound } from './errors.js';
+import type { Exchange } from './exchange.js';
 
 /** What a handler may use of a request: uWS requests die when the handler returns, this does not. */
 export interface Request {
@@ -13,7 +14,10 @@ export interface Request {
   };
 }
 
-export interface Route<H> {
+/** A route's handler: answers through `ex` (now or later); may throw an ApiError to answer with it. */
+export type Handler = (ex: Exchange, req: Request) => void;
+
+export interface Route<H = Handler> {
   /** e.g. `/users/:user/movies/:slug`; `:name` segments are percent-decoded into params */
   path: string;
   methods: Partial<Record<string, H>>;
@@ -27,7 +31,7 @@ interface Compiled<H> {
 }
 
 /** Matches a method and a raw path to a handler: 404 for an unknown path, 405 (with Allow) for a wrong method. */
-export class Router<H> {
+export class Router<H = Handler> {
   private readonly routes: Compiled<H>[];
 
   constructor(routes: Route<H>[]) {

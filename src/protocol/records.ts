@@ -1,6 +1,6 @@
 /**
  * Log record extensions for viewer insights (CONTRACT §5). Types here travel between processes
- * (front → shard frames, and the shard's LMDB log), so they belong with the protocol types.
+ * (front → shard frames, and the shard's LMDB log).
  *
  * An IngestRecord (one frame, one log record) is a list of batches. v1 has one batch shape:
  *
@@ -16,6 +16,8 @@
  *                         a string where every event batch has a number; the front sends it to
  *                         every shard, since a movie's pairs live on all of them.
  */
+
+import type { IngestBatch } from './ingest.js';
 
 /** Per-event client times of an event batch (null: that event has none). */
 export type TsColumn = (number | null)[];
@@ -42,8 +44,8 @@ export function movieRecord(receivedAt: number, slug: string, duration: number, 
  * The event batch for `events` received at `receivedAt`: the v1 shape, plus the ts column only
  * when some event has a ts (so plain v1 traffic stays byte-for-byte what v1 logged).
  */
-export function eventBatch(receivedAt: number, key: string | null, events: readonly TimedEvent[]): [number, string | null, ...(string | number | TsColumn)[]] {
-  const batch: [number, string | null, ...(string | number | TsColumn)[]] = [receivedAt, key];
+export function eventBatch(receivedAt: number, key: string | null, events: readonly TimedEvent[]): IngestBatch {
+  const batch: IngestBatch = [receivedAt, key];
   let timed = false;
   for (const e of events) {
     batch.push(e.user, e.slug, e.at);

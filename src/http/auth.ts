@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiError } from './errors.js';
+import type { Handler } from './router.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -18,5 +19,13 @@ export function bearerCheck(token: string | undefined, what: string): (authoriza
         'WWW-Authenticate': 'Bearer',
       });
     }
+  };
+}
+
+/** `handler` behind `check` (a bearerCheck): the request's Authorization header is checked first. */
+export function guard(check: (authorization: string | undefined) => void, handler: Handler): Handler {
+  return (ex, req) => {
+    check(req.headers.authorization);
+    handler(ex, req);
   };
 }

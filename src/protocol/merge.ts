@@ -1,11 +1,8 @@
-import type { MoviePartial } from '../shard/state.js';
-import { compareNames } from '../shard/state.js';
+import type { Backend } from './backend.js';
+import { byWatchTimeThenSlug, compareNames } from './order.js';
+import type { MoviePartial, ShardTop } from './views.js';
 
-export interface ShardTop {
-  items: MoviePartial[];
-  /** The shard returned every movie it has. */
-  complete: boolean;
-}
+/** How the shards' partial answers combine into the API's answers. */
 
 /** Adds up per-shard partials into movie totals (users live on one shard each, so viewers add up too). */
 export function mergePartials(perShard: MoviePartial[][]): MoviePartial[] {
@@ -23,8 +20,6 @@ export function mergePartials(perShard: MoviePartial[][]): MoviePartial[] {
   }
   return [...totals.values()];
 }
-
-export const byWatchTimeThenSlug = (a: MoviePartial, b: MoviePartial): number => b.watchTime - a.watchTime || compareNames(a.slug, b.slug);
 
 /**
  * Exact global top-`limit` from shards that each know only their partial totals (a threshold
@@ -56,6 +51,15 @@ export async function topMovies(
     totals.sort(byWatchTimeThenSlug);
     if (totals.length >= limit && ranksAboveUnseen(totals[limit - 1]!, open)) return totals.slice(0, limit);
   }
+}
+
+/** The global top-`limit` movies from every shard of `backend` (the API's and the dashboard's). */
+export function topMoviesOf(backend: Pick<Backend, 'queryAll'>, limit: number): Promise<MoviePartial[]> {
+  return topMovies(
+    limit,
+    (k) => backend.queryAll({ op: 'top', k }),
+    (slugs) => backend.queryAll({ op: 'movies', slugs }),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { logger } from '../log.js';
-import { ApiError } from './errors.js';
+import { ApiError, tooLarge } from './errors.js';
 
 const STATUS: Record<number, string> = {
   200: '200 OK',
@@ -15,8 +15,17 @@ const STATUS: Record<number, string> = {
   507: '507 Insufficient Storage',
 };
 
-/** Called once per answered exchange (metrics, debug request lines); set by src/ops. */
-export const responseHook: { onResponse: ((ex: Exchange, status: number, body: unknown) => void) | null } = { onResponse: null };
+/** Called once per answered exchange, before it is written (metrics, debug request lines). */
+export type ResponseObserver = (ex: Exchange, status: number, body: unknown) => void;
+
+/** A server-sent event stream opened by Exchange.sse(). */
+export interface EventStream {
+  /** The client went away, or the stream was closed. */
+  readonly closed: boolean;
+  /** Writes `text` (one or more `data:` events); false when the socket's buffer is backed up. */
+  write(text: string): boolean;
+  close(): void;
+}
 
 /**
  * One HTTP exchange. uWebSockets.js forbids touching a response after the client went away,
@@ -30,21 +39,29 @@ export class Exchange {
   route = '';
   readonly startedAt = performance.now();
 
-  constructor(readonly res: HttpResponse) {
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly onResponse: ResponseObserver | null = null,
+  ) {
     res.onAborted(() => {
       this.aborted = true;
     });
   }
 
+  /** Status line and headers, in one place for every kind of answer. Call inside a cork. */
+  private writeHead(status: number, contentType: string, headers: Record<string, string>): void {
+    this.res.writeStatus(STATUS[status] ?? String(status));
+    this.res.writeHeader('Content-Type', contentType);
+    for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+  }
+
   json(status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
     if (this.aborted || this.done) return;
     this.done = true;
-    responseHook.onResponse?.(this, status, body);
+    this.onResponse?.(this, status, body);
     const text = JSON.stringify(body);
     this.res.cork(() => {
-      this.res.writeStatus(STATUS[status] ?? String(status));
-      this.res.writeHeader('Content-Type', 'application/json');
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.writeHead(status, 'application/json', headers);
       this.finish(text, close);
     });
   }
@@ -53,13 +70,43 @@ export class Exchange {
   send(status: number, contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}): void {
     if (this.aborted || this.done) return;
     this.done = true;
-    responseHook.onResponse?.(this, status, undefined);
+    this.onResponse?.(this, status, undefined);
     this.res.cork(() => {
-      this.res.writeStatus(STATUS[status] ?? String(status));
-      this.res.writeHeader('Content-Type', contentType);
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.writeHead(status, contentType, headers);
       this.finish(body, false);
     });
+  }
+
+  /**
+   * Answers 200 with a server-sent event stream that stays open: the caller writes events to the
+   * returned stream. `retryMs` tells the browser how soon to reconnect. (Not seen by onResponse:
+   * a stream has no single answer to time.)
+   */
+  sse(retryMs: number): EventStream {
+    const { res } = this;
+    if (this.aborted || this.done) return { closed: true, write: () => false, close: () => {} };
+    this.done = true;
+    res.cork(() => {
+      this.writeHead(200, 'text/event-stream', { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+      res.write(`retry: ${retryMs}\n\n`);
+    });
+    const aborted = (): boolean => this.aborted;
+    return {
+      get closed() {
+        return aborted();
+      },
+      write(text: string): boolean {
+        if (aborted()) return false;
+        let ok = true;
+        res.cork(() => {
+          ok = res.write(text);
+        });
+        return ok;
+      },
+      close(): void {
+        if (!aborted()) res.close();
+      },
+    };
   }
 
   /** Ends the response; a HEAD request gets the headers and no body (uWS's endWithoutBody breaks keep-alive). */
@@ -96,12 +143,6 @@ export class Exchange {
       if (isLast) onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
   }
-}
-
-export function tooLarge(limit: number): ApiError {
-  return new ApiError(413, 'payload_too_large', `The request body is larger than ${limit} bytes (MAX_BODY_BYTES). Send fewer events per request.`, {
-    limit,
-  });
 }
 
 function internal(err: unknown, ex: Exchange): ApiError {

@@ -1,0 +1,174 @@
+import { assignTarget, planFor } from './assignment.js';
+import type { Lease, Leases } from './leases.js';
+import type { Members } from './members.js';
+
+const LOAD_CONCURRENCY = 4;
+
+/**
+ * What a member does with a partition; phase 2's shard process implements these. Each may take
+ * seconds (a replay); the coordinator keeps renewing leases meanwhile.
+ */
+export interface PartitionHandler {
+  /** The lease is ours: load the newest snapshot, replay the rest, start appending with lease.owner. Throwing gives the lease back. */
+  acquired(partition: number, lease: Lease): Promise<void>;
+  /** Graceful hand-over (balancing or shutdown): stop taking requests, finish the append in flight, snapshot. The lease is released after. */
+  releasing(partition: number): Promise<void>;
+  /**
+   * The lease is gone (CAS lost, or no renewal in time): stop at once; nothing more may be
+   * acknowledged. May arrive while acquired() is still loading: compare leases to tell.
+   */
+  lost(partition: number, why: string): void;
+}
+
+export interface CoordinatorOptions {
+  partitions: number;
+  leases: Leases;
+  members: Members;
+  handler: PartitionHandler;
+  /** Log of ownership changes (pino in phase 2). */
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/**
+ * One member's side of partition ownership: registers the member, renews its leases on a timer of
+ * their own (so a slow replay never delays a renewal), and on another timer moves towards the
+ * balanced target: takes free partitions of its share (polling with create, since lease expiry is
+ * silent), hands over partitions beyond it. stop() hands everything over and leaves.
+ */
+export class Coordinator {
+  private readonly held = new Map<number, Lease>();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private balanceTimer: NodeJS.Timeout | undefined;
+  private balancing: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private renewing = false;
+
+  constructor(private readonly o: CoordinatorOptions) {}
+
+  get id(): string {
+    return this.o.members.self.id;
+  }
+
+  /** Partitions this member holds a lease on (some may still be loading). */
+  owned(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  lease(partition: number): Lease | undefined {
+    return this.held.get(partition);
+  }
+
+  async start(): Promise<void> {
+    await this.o.members.join();
+    const every = this.o.leases.timings.renewEveryMs;
+    this.renewTimer = setInterval(() => void this.renewAll(), every);
+    this.balanceTimer = setInterval(() => {
+      this.balancing = this.balancing.then(() => this.balance()).catch((err: unknown) => this.log('balance failed', { error: String(err) }));
+    }, every);
+    this.balancing = this.balance();
+    await this.balancing;
+  }
+
+  /** Graceful stop: hand over every partition, release the leases, leave the members. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.balanceTimer);
+    await this.balancing.catch(() => {});
+    for (const p of this.owned()) await this.handOver(p);
+    clearInterval(this.renewTimer);
+    await this.o.members.leave();
+  }
+
+  /** Stops without handing anything over (a crash as others see it): for tests and fatal errors. */
+  abandon(): void {
+    this.stopping = true;
+    clearInterval(this.balanceTimer);
+    clearInterval(this.renewTimer);
+    this.o.members.stop();
+  }
+
+  private async renewAll(): Promise<void> {
+    // Two renewals of one lease at once would race on the same revision and one would read as lost.
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      await this.renewEach();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewEach(): Promise<void> {
+    await Promise.all(
+      [...this.held.values()].map(async (lease) => {
+        const result = await this.o.leases.renew(lease).catch(() => 'unknown' as const);
+        if (this.held.get(lease.partition) !== lease) return;
+        if (result === 'lost') this.drop(lease.partition, 'lease lost to another member or expired');
+        else if (result === 'unknown' && this.o.leases.remainingMs(lease) <= 0) this.drop(lease.partition, 'no renewal answered in time');
+      }),
+    );
+  }
+
+  private drop(partition: number, why: string): void {
+    this.held.delete(partition);
+    this.log('partition lost', { partition, why });
+    this.o.handler.lost(partition, why);
+  }
+
+  private async balance(): Promise<void> {
+    if (this.stopping) return;
+    const [members, holders] = await Promise.all([this.o.members.list(), this.o.leases.holders()]);
+    const ids = members.map((m) => m.id);
+    if (!ids.includes(this.id)) ids.push(this.id);
+    for (const p of this.held.keys()) holders.set(p, this.id);
+    const plan = planFor(this.id, assignTarget(this.o.partitions, ids, holders), this.held.keys());
+    for (const p of plan.release) {
+      if (this.stopping) return;
+      await this.handOver(p);
+    }
+    const taken: [number, Lease][] = [];
+    for (const p of plan.take) {
+      if (this.stopping) break;
+      // Held by a live member that has not handed it over yet: its create would fail anyway.
+      const holder = holders.get(p);
+      if (holder !== undefined && holder !== this.id && ids.includes(holder)) continue;
+      const lease = await this.o.leases.acquire(p).catch(() => null);
+      if (!lease) continue;
+      this.held.set(p, lease);
+      this.log('partition acquired', { partition: p, owner: lease.owner, previous: holder ?? null });
+      taken.push([p, lease]);
+    }
+    // Loads (snapshot + replay) overlap a few at a time: a failover moves many partitions at once.
+    for (let i = 0; i < taken.length; i += LOAD_CONCURRENCY) {
+      await Promise.all(taken.slice(i, i + LOAD_CONCURRENCY).map(([p, lease]) => this.load(p, lease)));
+    }
+  }
+
+  private async load(p: number, lease: Lease): Promise<void> {
+    try {
+      await this.o.handler.acquired(p, lease);
+    } catch (err) {
+      this.log('partition load failed', { partition: p, error: String(err) });
+      if (this.held.get(p) === lease) {
+        this.held.delete(p);
+        await this.o.leases.release(lease);
+      }
+    }
+  }
+
+  private async handOver(partition: number): Promise<void> {
+    const lease = this.held.get(partition);
+    if (!lease) return;
+    try {
+      await this.o.handler.releasing(partition);
+    } finally {
+      this.held.delete(partition);
+      await this.o.leases.release(lease);
+      this.log('partition released', { partition, owner: lease.owner });
+    }
+  }
+
+  private log(event: string, fields: Record<string, unknown>): void {
+    this.o.log?.(event, { member: this.id, ...fields });
+  }
+}

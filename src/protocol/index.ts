@@ -1,0 +1,15 @@
+/**
+ * What the processes exchange: frame kinds, queries and their results, ingest batches, the
+ * msgpack codec, the orderings, and how shard partials merge. Imports nothing else from src/:
+ * front, transport, shard, ops and scripts all stand on it.
+ */
+export type { Backend, ShardLink } from './backend.js';
+export { packr } from './codec.js';
+export { Kind, type Hello, type ShardFailure } from './frames.js';
+export type { IngestBatch, IngestRecord } from './ingest.js';
+export { STEP_MS, type ContinueItem, type InsightsQuery, type InsightsResults, type MovieCatalogueFields, type MovieDetailPartial, type PairProgress, type RetentionPartial, type SeriesPoint, type SeriesStep } from './insights.js';
+export { mergePartials, topMovies, topMoviesOf } from './merge.js';
+export { byWatchTimeThenSlug, compareNames } from './order.js';
+export { checkMovieRecord, eventBatch, eventShape, isMovieRecord, movieRecord, type MovieRecord, type TimedEvent, type TsColumn } from './records.js';
+export type { Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
+export type { LatestPair, MoviePartial, PairView, ShardTop, UserTotals } from './views.js';

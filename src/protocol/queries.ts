@@ -1,0 +1,52 @@
+import type { InsightsQuery, InsightsResults } from './insights.js';
+import type { LatestPair, MoviePartial, PairView, ShardTop, UserTotals } from './views.js';
+
+export type Query =
+  | { op: 'user'; user: string }
+  | { op: 'pair'; user: string; slug: string }
+  | { op: 'userMovies'; user: string; limit: number }
+  | { op: 'movies'; slugs: string[] }
+  | { op: 'top'; k: number }
+  | { op: 'status' }
+  | { op: 'metrics' }
+  | { op: 'snapshot' }
+  | { op: 'latest'; n: number }
+  | InsightsQuery;
+
+export interface QueryResults extends InsightsResults {
+  user: UserTotals | null;
+  pair: PairView | null;
+  userMovies: PairView[] | null;
+  movies: MoviePartial[];
+  top: ShardTop;
+  status: ShardStatus;
+  metrics: ShardMetrics;
+  snapshot: SnapshotStarted;
+  latest: LatestPair[];
+}
+
+/** What /metrics and the dashboard read from a shard: its status plus process figures. */
+export interface ShardMetrics extends ShardStatus {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** batches logged and waiting for their commit */
+  inflightBatches: number;
+  uptimeSeconds: number;
+}
+
+/** Answer to 'snapshot': one was started (or is running); done when status.snapshotAt >= requestedAt. */
+export interface SnapshotStarted {
+  requestedAt: number;
+  appliedSeq: number;
+}
+
+export interface ShardStatus {
+  shard: number;
+  pid: number;
+  users: number;
+  movies: number;
+  pairs: number;
+  logSeq: number;
+  snapshotSeq: number;
+  snapshotAt: number | null;
+}
