@@ -2,15 +2,18 @@ import type { Config } from '../config.js';
 import { bearerCheck, guard, unavailable, type Route } from '../http/index.js';
 import type { ShardSet } from '../transport/shard-set.js';
 import { ingest } from './ingest.js';
+import { insightsHandlers, putMovie } from './insights.js';
 import { queryHandlers } from './queries.js';
 
-/** The routes of the HTTP API of CONTRACT §2 and §4: ingest, health, queries. */
+/** The routes of the HTTP API of CONTRACT §2, §4 and §5: ingest, health, queries, catalogue, insights. */
 export function frontRoutes(config: Config, shards: ShardSet): Route[] {
   const ingestAuth = bearerCheck(config.ingestToken, 'Ingest');
   const queryAuth = bearerCheck(config.queryToken, 'This query');
-  const raw = queryHandlers(shards);
+  const raw = { ...queryHandlers(shards), ...insightsHandlers(shards) };
   const q = Object.fromEntries(Object.entries(raw).map(([name, h]) => [name, guard(queryAuth, h)])) as typeof raw;
   const post = guard(ingestAuth, ingest(config, shards));
+  // A catalogue write is a write like ingest: the ingest token guards it.
+  const put = guard(ingestAuth, putMovie(config, shards));
   return [
     { path: '/', methods: { POST: post } },
     { path: '/events', methods: { POST: post } },
@@ -25,8 +28,14 @@ export function frontRoutes(config: Config, shards: ShardSet): Route[] {
         },
       },
     },
-    { path: '/movies/top', methods: { GET: q.topMovies } },
+    // GET /movies/top is the top list; PUT /movies/top stores the movie "top" like any other.
+    { path: '/movies/top', methods: { GET: q.topMovies, PUT: put } },
+    { path: '/movies/:slug', methods: { GET: q.movie, PUT: put } },
     { path: '/movies/:slug/watch-time', methods: { GET: q.movieWatchTime } },
+    { path: '/movies/:slug/retention', methods: { GET: q.retention } },
+    { path: '/movies/:slug/series', methods: { GET: q.movieSeries } },
+    { path: '/series', methods: { GET: q.allSeries } },
+    { path: '/users/:user/continue-watching', methods: { GET: q.continueWatching } },
     { path: '/users/:user/watch-time', methods: { GET: q.userWatchTime } },
     { path: '/users/:user/movies', methods: { GET: q.userMovies } },
     { path: '/users/:user/movies/:slug', methods: { GET: q.pair } },

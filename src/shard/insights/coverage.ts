@@ -1,9 +1,10 @@
+import { RETENTION_MAX_BUCKETS } from '../../protocol/index.js';
 import { grown } from '../columns.js';
 import type { PairTable } from '../pair-table.js';
 import type { MovieRetention } from './retention.js';
 
 /** Retention tracks buckets 0..MAX_BUCKETS-1 (CONTRACT §5.3: positions past 4096·B are not tracked). */
-export const MAX_BUCKETS = 4096;
+export const MAX_BUCKETS = RETENTION_MAX_BUCKETS;
 
 /**
  * The buckets a counted step from `a` to `p` (a < p) covers, as [lo, hi): floor(a/B) to
