@@ -303,7 +303,7 @@ export class ShardState {
       movieViewers: this.movieViewers.slice(0, m),
       pairs: this.pairs.columns(),
       recent: this.recent.entries(),
-      insights: this.insights.snapshot(this.pairs.count, m),
+      insights: this.insights.snapshot(m),
     };
   }
 
