@@ -141,6 +141,9 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   const recent: (string | number)[][] = [];
   let users = 0;
   let pairs = 0;
+  // The movie catalogue (CONTRACT §5.2) is on every shard; it goes to every new shard. Retention
+  // coverage and series are not moved yet: the new shards count them from the reshard on.
+  const catalogue = new Map<string, [string, number, string | null]>();
   for (let k = 0; k < from; k++) {
     const storage = openReadOnly(config, k);
     let state: ShardState;
@@ -154,6 +157,7 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
     users += state.userCount;
     pairs += state.pairCount;
     recent.push(state.recent.entries());
+    for (const entry of state.catalogue()) catalogue.set(entry[0], entry);
     state.forEachPair((user, slug, pair, ts) => {
       const b = builders[shardOf(user, to)]!;
       if (!b.hasUser(user)) {
@@ -173,7 +177,9 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   let newUsers = 0;
   let newPairs = 0;
   for (let k = 0; k < to; k++) {
-    const bytes = encodeSnapshot({ seq: 0, takenAt, state: builders[k]!.snapshot(keys) });
+    const state = ShardState.restore(builders[k]!.snapshot(keys), config.watchMaxStep, undefined, config.insights);
+    for (const [slug, duration, title] of catalogue.values()) state.putMovie(slug, duration, title);
+    const bytes = encodeSnapshot({ seq: 0, takenAt, state: state.snapshot() });
     const storage = openStorage(stagingConfig, k);
     await storage.snapshots.put(0, bytes);
     await storage.env.close();

@@ -51,8 +51,7 @@ const seriesColumns = (prefix: string, s: SeriesSnapshot): Columns => ({
 function insightsColumns(i: InsightsSnapshot): Columns {
   return {
     'ins.cov.first': i.coverage.first,
-    'ins.cov.rest': i.coverage.rest,
-    'ins.cov.overflow': i.coverage.overflow,
+    'ins.cov.pooled': i.coverage.pooled,
     'ins.ret.lengths': i.retention.lengths,
     'ins.ret.counts': i.retention.counts,
     ...seriesColumns('ins.min', i.minutes),
@@ -137,8 +136,7 @@ export function decodeSnapshot(buf: Buffer): SnapshotRecord {
     catalogue: ins.catalogue,
     coverage: {
       first: new Uint32Array(col('ins.cov.first')),
-      rest: new Uint32Array(col('ins.cov.rest')),
-      overflow: new Uint32Array(col('ins.cov.overflow')),
+      pooled: new Uint32Array(col('ins.cov.pooled')),
     },
     retention: { lengths: new Uint32Array(col('ins.ret.lengths')), counts: new Uint32Array(col('ins.ret.counts')) },
     minutes: series('ins.min', ins.minutes),

@@ -115,6 +115,11 @@ export class ShardState {
     return id;
   }
 
+  /** The catalogue (§5.2): every movie's metadata, the same on every shard (read-only: for reshard). */
+  catalogue(): [slug: string, duration: number, title: string | null][] {
+    return [...this.insights.catalogue].map(([slug, m]) => [slug, m.duration, m.title]);
+  }
+
   /** A movie record (§5.2 PUT): metadata for `slug`, on this shard whether or not it has its events. */
   putMovie(slug: string, duration: number, title: string | null): void {
     this.insights.putMovie(slug, this.slugs.idOf(slug), { duration, title });
@@ -276,7 +281,7 @@ export class ShardState {
       movieViewers: this.movieViewers.slice(0, m),
       pairs: this.pairs.columns(),
       recent: this.recent.entries(),
-      insights: this.insights.snapshot(this.pairs.count, m),
+      insights: this.insights.snapshot(m),
     };
   }
 

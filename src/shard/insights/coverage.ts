@@ -15,28 +15,28 @@ export function stepBuckets(a: number, p: number, bucketS: number): [lo: number,
   return [Math.floor(a / bucketS), hi < MAX_BUCKETS ? hi : MAX_BUCKETS];
 }
 
-/** Inline slots per pair: the first in the pair's row (PairTable's spare word), two more beside. */
-const INLINE = 3;
-/** Set in the first slot when the pair has more than that one interval. */
+/** Set in a pair's word when its intervals are in a pool block (the low 31 bits: the block's offset). */
 const MORE = 0x80000000;
-/** First slot of a pair whose intervals are in `overflow` (no real interval packs to it). */
-const OVER = 0xffffffff;
 const pack = (lo: number, hi: number): number => (lo | (hi << 16)) >>> 0;
+const loOf = (packed: number): number => packed & 0xffff;
+const hiOf = (packed: number): number => packed >>> 16;
 
 /**
  * Which retention buckets each pair has already counted, so a movie's per-bucket viewer counts
- * stay distinct. A pair's buckets are a set of disjoint, non-adjacent intervals [lo, hi); most
- * pairs have one to three (playback from the start, a seek or two), held inline in three uint32
- * slots (lo | hi << 16; 0 = empty): the first in the pair's own row of the PairTable, which the
- * event touches anyway, with a MORE bit when the second and third (8 bytes a pair, in `rest`) are
- * in use. So continuous playback, the usual case, costs no extra memory access. A pair with more
- * intervals moves all of them to a side table (sorted flat [lo, hi, lo, hi, ...]); its first slot
- * then holds OVER.
+ * stay distinct. A pair's buckets are a set of disjoint, non-adjacent intervals [lo, hi).
+ *
+ * Most pairs have one (playback from the start): it is packed (lo | hi << 16) into the spare word
+ * of the pair's own row in the PairTable, which the event touches anyway, so continuous playback
+ * costs no memory and no memory access beyond the row. A pair with more (seeks, rewinds) has its
+ * intervals in a block of one shared Uint32Array pool instead ([count, capacity, packed...],
+ * capacities 2, 4, 8, ..., freed blocks reused by capacity), and its word holds MORE | offset.
+ * Memory is paid by the pairs that seek, 16 bytes for two intervals, 24 for up to four.
  */
 export class CoverageTable {
-  /** pair p's second and third slots at 2p, 2p + 1 */
-  rest: Uint32Array = new Uint32Array(2048);
-  readonly overflow = new Map<number, number[]>();
+  private pool: Uint32Array = new Uint32Array(1024);
+  private used = 0;
+  /** Freed block offsets by log2(capacity). */
+  private free: number[][] = [];
   /** Scratch lists for the general case (no allocation per event). */
   private cur: number[] = [];
   private out: number[] = [];
@@ -47,15 +47,6 @@ export class CoverageTable {
     private readonly retention: MovieRetention,
   ) {}
 
-  /** Makes room for pair index `pair`. */
-  ensure(pair: number): void {
-    const need = (pair + 1) * 2;
-    if (need <= this.rest.length) return;
-    let cap = this.rest.length * 2;
-    while (cap < need) cap *= 2;
-    this.rest = grown(this.rest, cap);
-  }
-
   /**
    * Adds buckets [lo, hi) to `pair` of `movie` (lo < hi <= MAX_BUCKETS) and adds 1 to the movie's
    * count of each bucket that is new to the pair.
@@ -65,8 +56,8 @@ export class CoverageTable {
     // The usual case: one interval (playback from where the pair already is) that the step touches;
     // most steps stay inside it and touch nothing else.
     if (first !== 0 && (first & MORE) === 0) {
-      const s = first & 0xffff;
-      const e = first >>> 16;
+      const s = loOf(first);
+      const e = hiOf(first);
       if (lo <= e && hi >= s) {
         if (lo >= s && hi <= e) return;
         const counts = this.retention.room(movie, hi);
@@ -119,61 +110,104 @@ export class CoverageTable {
   read(pair: number, into: number[] = []): number[] {
     into.length = 0;
     const first = this.pairs.spare(pair);
-    if (first === OVER) {
-      for (const x of this.overflow.get(pair)!) into.push(x);
+    if (first === 0) return into;
+    if ((first & MORE) === 0) {
+      into.push(loOf(first), hiOf(first));
       return into;
     }
-    if (first === 0) return into;
-    into.push(first & 0xffff, (first & ~MORE) >>> 16);
-    for (let k = 0; k < INLINE - 1 && (first & MORE) !== 0; k++) {
-      const packed = this.rest[pair * 2 + k]!;
-      if (packed === 0) break;
-      into.push(packed & 0xffff, packed >>> 16);
+    const block = first & ~MORE;
+    const n = this.pool[block]!;
+    for (let k = 0; k < n; k++) {
+      const packed = this.pool[block + 2 + k]!;
+      into.push(loOf(packed), hiOf(packed));
     }
     return into;
   }
 
+  /** Stores `list` (flat, sorted, at least one interval) as the pair's intervals. */
   private write(pair: number, list: number[]): void {
-    if (list.length > INLINE * 2 || this.pairs.spare(pair) === OVER) {
-      this.overflow.set(pair, list.slice());
-      this.pairs.setSpare(pair, OVER);
-      this.rest[pair * 2] = 0;
-      this.rest[pair * 2 + 1] = 0;
+    const n = list.length / 2;
+    const first = this.pairs.spare(pair);
+    let block = (first & MORE) !== 0 ? first & ~MORE : -1;
+    if (n === 1) {
+      if (block >= 0) this.release(block);
+      this.pairs.setSpare(pair, pack(list[0]!, list[1]!));
       return;
     }
-    const slot = (k: number): number => (list.length > 2 * k ? pack(list[2 * k]!, list[2 * k + 1]!) : 0);
-    this.pairs.setSpare(pair, (slot(0) | (list.length > 2 ? MORE : 0)) >>> 0);
-    this.rest[pair * 2] = slot(1);
-    this.rest[pair * 2 + 1] = slot(2);
+    if (block < 0 || this.pool[block + 1]! < n) {
+      if (block >= 0) this.release(block);
+      block = this.allocate(n);
+      this.pairs.setSpare(pair, (MORE | block) >>> 0);
+    }
+    this.pool[block] = n;
+    for (let k = 0; k < n; k++) this.pool[block + 2 + k] = pack(list[2 * k]!, list[2 * k + 1]!);
   }
 
-  /** First slots, the other two, and the overflow as flat [pair, n, lo, hi, ...], for a snapshot. */
-  snapshot(pairs: number): CoverageSnapshot {
+  /** A block for at least `n` intervals (capacity a power of two, at least 2). */
+  private allocate(n: number): number {
+    let cap = 2;
+    let k = 1;
+    while (cap < n) {
+      cap *= 2;
+      k++;
+    }
+    const reused = this.free[k]?.pop();
+    if (reused !== undefined) return reused;
+    const size = cap + 2;
+    if (this.used + size > this.pool.length) {
+      let next = this.pool.length * 2;
+      while (next < this.used + size) next *= 2;
+      this.pool = grown(this.pool, next);
+    }
+    const block = this.used;
+    this.used += size;
+    this.pool[block + 1] = cap;
+    return block;
+  }
+
+  private release(block: number): void {
+    const k = Math.log2(this.pool[block + 1]!);
+    (this.free[k] ??= []).push(block);
+  }
+
+  /** Words of the pool in use and free (for the memory figures). */
+  get poolWords(): number {
+    return this.used;
+  }
+
+  /**
+   * For a snapshot: each pair's word with single intervals as they are (a pooled pair's as 0), and
+   * the pooled pairs as flat [pair, n, lo, hi, ...] (the pool itself is rebuilt on restore).
+   */
+  snapshot(): CoverageSnapshot {
+    const first = this.pairs.spares();
     const flat: number[] = [];
-    for (const [pair, list] of this.overflow) flat.push(pair, list.length, ...list);
-    return { first: this.pairs.spares(), rest: this.rest.slice(0, pairs * 2), overflow: Uint32Array.from(flat) };
+    for (let pair = 0; pair < first.length; pair++) {
+      if ((first[pair]! & MORE) === 0) continue;
+      first[pair] = 0;
+      const list = this.read(pair);
+      flat.push(pair, list.length / 2, ...list);
+    }
+    return { first, pooled: Uint32Array.from(flat) };
   }
 
   /** The coverage of `pairs` (whose spare words are set from the snapshot here). */
   static restore(s: CoverageSnapshot, pairs: PairTable, retention: MovieRetention): CoverageTable {
     const table = new CoverageTable(pairs, retention);
-    table.ensure(Math.max(pairs.count - 1, 0));
     for (let pair = 0; pair < s.first.length; pair++) pairs.setSpare(pair, s.first[pair]!);
-    table.rest.set(s.rest);
-    for (let i = 0; i < s.overflow.length; ) {
-      const pair = s.overflow[i]!;
-      const n = s.overflow[i + 1]!;
-      table.overflow.set(pair, Array.from(s.overflow.subarray(i + 2, i + 2 + n)));
-      i += 2 + n;
+    for (let i = 0; i < s.pooled.length; ) {
+      const pair = s.pooled[i]!;
+      const n = s.pooled[i + 1]!;
+      table.write(pair, Array.from(s.pooled.subarray(i + 2, i + 2 + 2 * n)));
+      i += 2 + 2 * n;
     }
     return table;
   }
 }
 
 export interface CoverageSnapshot {
-  /** the first slot of each pair */
+  /** each pair's single interval, packed (0: none, or in `pooled`) */
   first: Uint32Array;
-  /** the second and third, 2 per pair */
-  rest: Uint32Array;
-  overflow: Uint32Array;
+  /** the pairs with more intervals: flat [pair, n, lo0, hi0, ..., lo(n-1), hi(n-1), ...] */
+  pooled: Uint32Array;
 }

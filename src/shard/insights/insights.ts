@@ -5,7 +5,7 @@ import { CoverageTable, stepBuckets, type CoverageSnapshot } from './coverage.js
 import type { MovieCatalogueFields, PairProgress, SeriesPoint } from '../../protocol/index.js';
 import { completeThreshold, progressOf, type InsightsConfig } from './progress.js';
 import { MovieRetention } from './retention.js';
-import { MINUTE_MS, TimeSeries, type SeriesSnapshot } from './series.js';
+import { MINUTE_MS, TimeSeries, type SeriesSizes, type SeriesSnapshot } from './series.js';
 
 export interface MovieMeta {
   duration: number;
@@ -75,7 +75,6 @@ export class Insights {
   /** A pair the shard just created: joins its movie's chain. */
   pairAdded(pair: number, movie: number): void {
     if (pair >= this.movieNext.length) this.movieNext = grown(this.movieNext, Math.max(pair + 1, this.movieNext.length * 2));
-    this.coverage.ensure(pair);
     this.movieNext[pair] = this.head[movie]!;
     this.head[movie] = pair;
   }
@@ -151,17 +150,17 @@ export class Insights {
   }
 
   /** Non-empty buckets held in the series, for the memory figures. */
-  sizes(): { minuteEntries: number; hourEntries: number } {
+  sizes(): SeriesSizes {
     return this.timeSeries.sizes();
   }
 
-  snapshot(pairs: number, movies: number): InsightsSnapshot {
+  snapshot(movies: number): InsightsSnapshot {
     const catalogue: (string | number | null)[] = [];
     for (const [slug, meta] of this.catalogue) catalogue.push(slug, meta.duration, meta.title);
     return {
       bucketSeconds: this.config.retentionBucketS,
       catalogue,
-      coverage: this.coverage.snapshot(pairs),
+      coverage: this.coverage.snapshot(),
       retention: this.retention.snapshot(movies),
       ...this.timeSeries.snapshot(movies + 1),
     };
@@ -186,8 +185,6 @@ export class Insights {
       ins.retention = MovieRetention.restore(s.retention);
       ins.coverage = CoverageTable.restore(s.coverage, pairs, ins.retention);
       ins.timeSeries = TimeSeries.restore(s);
-    } else {
-      ins.coverage.ensure(Math.max(pairs.count - 1, 0));
     }
     slugs.forEach((slug, movie) => ins.movieAdded(movie, slug));
     for (let pair = pairs.count - 1; pair >= 0; pair--) ins.pairAdded(pair, pairs.slug(pair));

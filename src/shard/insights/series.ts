@@ -167,6 +167,11 @@ export class SeriesTable {
     return out;
   }
 
+  /** Bytes of the typed arrays (allocated, including growth room), for the memory figures. */
+  get bytes(): number {
+    return this.heads.byteLength + this.last.byteLength + this.bucket.byteLength + this.watch.byteLength + this.events.byteLength + this.prev.byteLength;
+  }
+
   /** Non-empty buckets held (heads and closed entries), for the memory figures. */
   get entries(): number {
     let heads = 0;
@@ -220,6 +225,13 @@ export interface SeriesSnapshot {
 }
 
 export const MINUTE_MS = 60_000;
+
+export interface SeriesSizes {
+  minuteEntries: number;
+  minuteBytes: number;
+  hourEntries: number;
+  hourBytes: number;
+}
 /** Minute buckets kept: a day (CONTRACT: at least 24 h) plus the hour between drops. */
 const MINUTES = { keep: 1440 + 60, every: 60 };
 /** Hour buckets kept: 31 days (CONTRACT: at least 30) plus the day between drops. */
@@ -278,8 +290,10 @@ export class TimeSeries {
     return items.reverse().map(([b, watchTime, events]) => ({ t: b * ms, watchTime, events }));
   }
 
-  sizes(): { minuteEntries: number; hourEntries: number } {
-    return { minuteEntries: this.minutes.entries, hourEntries: this.hours.entries };
+  sizes(): SeriesSizes {
+    const m = this.minutes;
+    const h = this.hours;
+    return { minuteEntries: m.entries, minuteBytes: m.bytes, hourEntries: h.entries, hourBytes: h.bytes };
   }
 
   snapshot(keys: number): { minutes: SeriesSnapshot; hours: SeriesSnapshot } {
