@@ -33,6 +33,8 @@ export interface Config {
   lmdbMapBytes: number;
   /** Viewer insights (CONTRACT §5.2, §5.3): COMPLETE_RATIO, RESUME_MIN_RATIO, RETENTION_BUCKET_S. */
   insights: { completeRatio: number; resumeMinRatio: number; retentionBucketS: number };
+  /** Origins whose browser scripts may call the API (CORS): `*`, a list, or null for no CORS at all. */
+  corsOrigins: '*' | string[] | null;
 }
 
 /** A setting in the environment is invalid: the process stops with EX_CONFIG. */
@@ -59,6 +61,29 @@ function num(env: Env, name: string, fallback: number, min: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min) throw new ConfigError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** CORS_ORIGINS: unset or empty, `*`, or a comma-separated list of origins (`https://app.example.com`). */
+function corsOrigins(raw: string | undefined): '*' | string[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  if (raw.trim() === '*') return '*';
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const o of origins) {
+    let origin: string | null = null;
+    try {
+      origin = new URL(o).origin;
+    } catch {
+      /* not a URL: reported below */
+    }
+    // A browser sends the origin exactly so: scheme://host[:port], no path, no trailing slash.
+    if (origin !== o || origin === 'null') {
+      throw new ConfigError(`CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path, no trailing slash), got ${JSON.stringify(o)}`);
+    }
+  }
+  return origins;
 }
 
 export function defaultShards(): number {
@@ -89,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     queryToken: env.QUERY_TOKEN || undefined,
     lmdbMapBytes: int(env, 'LMDB_MAP_BYTES', 64 * 1024 ** 3, 1024 * 1024),
     insights: insightsConfig(env),
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
   };
 }
 

@@ -14,7 +14,7 @@ export async function status(opts: CommonOptions & { timeoutMs: number }): Promi
       console.log(JSON.stringify({ dataDir, shards: config.shards, status: rows }));
     } else {
       const now = Date.now();
-      const lines = [['shard', 'state', 'pid', 'log seq', 'snapshot seq', 'snapshot', 'users', 'pairs', 'movies', 'pending', 'rss']];
+      const lines = [['shard', 'state', 'pid', 'log seq', 'snapshot seq', 'snapshot', 'users', 'pairs', 'movies', 'uncommitted', 'rss']];
       for (const { shard, metrics: s } of rows) {
         if (!s) lines.push([String(shard), 'DOWN', ...Array<string>(9).fill('-')]);
         else {
@@ -28,7 +28,7 @@ export async function status(opts: CommonOptions & { timeoutMs: number }): Promi
             String(s.users),
             String(s.pairs),
             String(s.movies),
-            String(s.inflightBatches),
+            String(s.uncommittedFrames),
             `${Math.round(s.rssBytes / 1048576)} MiB`,
           ]);
         }

@@ -110,6 +110,18 @@ export const TopMovies = Type.Object({
 
 export const Health = Type.Object({ status: Type.Literal('ok') });
 
+/** GET /: where to go from here (a browser or a client that only knows the address). */
+export const Index = Type.Object({
+  service: Type.Literal('watch-time'),
+  version: Type.String(),
+  links: Type.Object({
+    docs: Type.Literal('/docs', { description: 'the API reference (Swagger UI)' }),
+    openapi: Type.Literal('/openapi.json', { description: 'the OpenAPI 3.1 document' }),
+    dashboard: Type.Literal('/dashboard', { description: 'live operator dashboard' }),
+    ingest: Type.Literal('/events', { description: 'POST heartbeats here (POST / is an alias)' }),
+  }),
+});
+
 export const Ready = Type.Object({ status: Type.Literal('ready'), shards: Type.Integer({ minimum: 1 }) });
 
 export const ContinueWatching = Type.Object({

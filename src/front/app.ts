@@ -5,6 +5,12 @@ import { ingest } from './ingest.js';
 import { insightsHandlers, putMovie } from './insights.js';
 import { queryHandlers } from './queries.js';
 
+/** e.g. "shard 0 (of 2) is not ready yet", "shards 0, 3 (of 4) are not ready yet", with what to do. */
+export function notReadyMessage(waiting: number[], shards: number): string {
+  if (waiting.length === 1) return `shard ${waiting[0]} (of ${shards}) is not ready yet: recovering its state or restarting; retry shortly`;
+  return `shards ${waiting.join(', ')} (of ${shards}) are not ready yet: recovering their state or restarting; retry shortly`;
+}
+
 /** The routes of the HTTP API of CONTRACT §2, §4 and §5: ingest, health, queries, catalogue, insights. */
 export function frontRoutes(config: Config, shards: ShardSet): Route[] {
   const ingestAuth = bearerCheck(config.ingestToken, 'Ingest');
@@ -23,7 +29,7 @@ export function frontRoutes(config: Config, shards: ShardSet): Route[] {
       methods: {
         GET: (ex) => {
           const waiting = shards.notReady;
-          if (waiting.length > 0) ex.error(unavailable(`shards ${waiting.join(', ')} of ${config.shards} are not ready`));
+          if (waiting.length > 0) ex.error(unavailable(notReadyMessage(waiting, config.shards)));
           else ex.json(200, { status: 'ready', shards: config.shards });
         },
       },

@@ -48,7 +48,7 @@ export function ingest(config: Config, shards: ShardSet) {
         const parts = [...byShard].map(([k, list]) => shards.ingest(k, eventBatch(receivedAt, key, list), list.length));
         Promise.all(parts).then(
           (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
-          (err: unknown) => ex.error(toApiError(err)),
+          (err: unknown) => ex.error(toApiError(err, 'ingest')),
         );
       },
       checkKey,

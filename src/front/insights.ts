@@ -23,7 +23,7 @@ export function putMovie(config: Config, shards: ShardSet) {
       const record = movieRecord(Date.now(), slug, duration, title);
       Promise.all(shards.clients.map((c) => shards.ingest(c.shard, record, 1))).then(
         () => ex.json(200, title === null ? { slug, duration } : { slug, title, duration }),
-        (err: unknown) => ex.error(toApiError(err)),
+        (err: unknown) => ex.error(toApiError(err, 'ingest')),
       );
     });
   };

@@ -2,7 +2,7 @@ import uWS from 'uWebSockets.js';
 import { loadConfig } from '../config.js';
 import { ensureLayout } from '../data-dir.js';
 import { initLogger } from '../log.js';
-import { createHttpApp, Router, unavailable } from '../http/index.js';
+import { Cors, createHttpApp, Router, unavailable } from '../http/index.js';
 import { createOps } from '../ops/routes.js';
 import { exitWithParent, onShutdownSignal, runMain } from '../process.js';
 import { ShardSet } from '../transport/shard-set.js';
@@ -23,9 +23,10 @@ function main(): void {
   const router = new Router([...frontRoutes(config, shards), ...ops.routes]);
   const app = createHttpApp(router, {
     onResponse: ops.onResponse,
+    cors: config.corsOrigins ? new Cors(config.corsOrigins) : null,
     // Draining for shutdown: in-flight requests finish, new ones are turned away to retry.
     admit: (url) => {
-      if (stopping && url !== '/healthz') throw unavailable('the service is shutting down');
+      if (stopping && url !== '/healthz') throw unavailable('The service is shutting down and did not handle this request; retry it once the service is back');
     },
   });
 

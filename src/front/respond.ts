@@ -6,7 +6,7 @@ export function respond(run: (req: Request) => Promise<unknown>): Handler {
   return (ex, req) => {
     run(req).then(
       (body) => ex.json(200, body),
-      (err: unknown) => ex.error(toApiError(err)),
+      (err: unknown) => ex.error(toApiError(err, 'query')),
     );
   };
 }

@@ -19,8 +19,8 @@ export class ApiError extends WtError {
 
 export const notFound = (message: string): ApiError => new ApiError(404, 'not_found', message);
 
-export const unavailable = (message: string): ApiError =>
-  new ApiError(503, 'unavailable', `${message}; nothing from this request is acknowledged, retry it`, {}, { 'Retry-After': '1' });
+/** 503 with Retry-After: nothing was done; `message` says why and what to do (ingest and query say it differently). */
+export const unavailable = (message: string): ApiError => new ApiError(503, 'unavailable', message, {}, { 'Retry-After': '1' });
 
 export function tooLarge(limit: number): ApiError {
   return new ApiError(413, 'payload_too_large', `The request body is larger than ${limit} bytes (MAX_BODY_BYTES). Send fewer events per request.`, {

@@ -1,9 +1,11 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import { logger } from '../log.js';
+import { compress, MIN_COMPRESS_BYTES, negotiate, StaticBody } from './compress.js';
 import { ApiError, tooLarge } from './errors.js';
 
 const STATUS: Record<number, string> = {
   200: '200 OK',
+  204: '204 No Content',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   404: '404 Not Found',
@@ -37,6 +39,10 @@ export class Exchange {
   /** What the request was, once known: for metrics and logs. */
   method = '';
   route = '';
+  /** CORS headers for every answer (set by the app when CORS_ORIGINS is); null: none. */
+  cors: Record<string, string> | null = null;
+  /** The request's Accept-Encoding, read only for routes that compress. */
+  acceptEncoding: string | undefined;
   readonly startedAt = performance.now();
 
   constructor(
@@ -51,18 +57,19 @@ export class Exchange {
   /** Status line and headers, in one place for every kind of answer. Call inside a cork. */
   private writeHead(status: number, contentType: string, headers: Record<string, string>): void {
     this.res.writeStatus(STATUS[status] ?? String(status));
-    this.res.writeHeader('Content-Type', contentType);
+    if (contentType !== '') this.res.writeHeader('Content-Type', contentType);
     for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+    if (this.cors !== null) for (const [k, v] of Object.entries(this.cors)) this.res.writeHeader(k, v);
   }
 
-  json(status: number, body: unknown, headers: Record<string, string> = {}, close = false): void {
+  json(status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (this.aborted || this.done) return;
     this.done = true;
     this.onResponse?.(this, status, body);
     const text = JSON.stringify(body);
     this.res.cork(() => {
       this.writeHead(status, 'application/json', headers);
-      this.finish(text, close);
+      this.finish(text);
     });
   }
 
@@ -73,7 +80,44 @@ export class Exchange {
     this.onResponse?.(this, status, undefined);
     this.res.cork(() => {
       this.writeHead(status, contentType, headers);
-      this.finish(body, false);
+      this.finish(body);
+    });
+  }
+
+  /**
+   * Like send(), in the coding the request asked for (Accept-Encoding: br, gzip) on a route
+   * marked `compress`. A StaticBody's codings are computed once and kept; any other body is
+   * compressed for this answer. Always with `Vary: Accept-Encoding`, so caches keep codings apart.
+   */
+  sendCompressible(status: number, contentType: string, body: StaticBody | string | Uint8Array, headers: Record<string, string> = {}): void {
+    if (this.aborted || this.done) return;
+    const coding = negotiate(this.acceptEncoding);
+    const plain = { ...headers, Vary: 'Accept-Encoding' };
+    const identity = body instanceof StaticBody ? body.identity : typeof body === 'string' ? Buffer.from(body) : body;
+    const encoded =
+      coding === null ? null : body instanceof StaticBody ? body.in(coding) : identity.byteLength >= MIN_COMPRESS_BYTES ? compress(identity, coding, 'dynamic') : null;
+    if (encoded === null) {
+      this.send(status, contentType, identity, plain);
+      return;
+    }
+    encoded.then(
+      (bytes) => this.send(status, contentType, bytes, { ...plain, 'Content-Encoding': coding! }),
+      (err: unknown) => {
+        // The client can still have the body as it is.
+        logger().warn({ err, route: this.route }, `${coding} compression failed; answering uncompressed`);
+        this.send(status, contentType, identity, plain);
+      },
+    );
+  }
+
+  /** An answer without a body or Content-Length (204: the preflight of a cross-origin request). */
+  empty(status: number, headers: Record<string, string>): void {
+    if (this.aborted || this.done) return;
+    this.done = true;
+    this.onResponse?.(this, status, undefined);
+    this.res.cork(() => {
+      this.writeHead(status, '', headers);
+      this.res.endWithoutBody();
     });
   }
 
@@ -86,10 +130,14 @@ export class Exchange {
     const { res } = this;
     if (this.aborted || this.done) return { closed: true, write: () => false, close: () => {} };
     this.done = true;
+    const head = this.method === 'HEAD';
     res.cork(() => {
       this.writeHead(200, 'text/event-stream', { 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
-      res.write(`retry: ${retryMs}\n\n`);
+      // HEAD: the headers of the stream and nothing else (a stream has no length to report).
+      if (head) res.endWithoutBody();
+      else res.write(`retry: ${retryMs}\n\n`);
     });
+    if (head) return { closed: true, write: () => false, close: () => {} };
     const aborted = (): boolean => this.aborted;
     return {
       get closed() {
@@ -109,15 +157,22 @@ export class Exchange {
     };
   }
 
-  /** Ends the response; a HEAD request gets the headers and no body (uWS's endWithoutBody breaks keep-alive). */
-  private finish(body: string | Uint8Array, close: boolean): void {
-    if (this.method === 'HEAD') this.res.end('', close);
-    else this.res.end(body, close);
+  /**
+   * Ends the response. HEAD gets the headers with the Content-Length the GET would carry (RFC 9110
+   * §9.3.2) and no body. uWS's end('') would say 0, and endWithoutBody(n) leaves the connection
+   * expecting n more bytes (the next request on it is lost); the header written here plus
+   * endWithoutBody() without a length keeps the connection reusable (tested on raw sockets).
+   */
+  private finish(body: string | Uint8Array): void {
+    if (this.method === 'HEAD') {
+      this.res.writeHeader('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+      this.res.endWithoutBody();
+    } else this.res.end(body);
   }
 
-  error(err: unknown, close = false): void {
+  error(err: unknown): void {
     const api = err instanceof ApiError ? err : internal(err, this);
-    this.json(api.status, api.body(), api.headers, close);
+    this.json(api.status, api.body(), api.headers);
   }
 
   /** Reads and drops the body (call before answering early): the connection stays usable. */

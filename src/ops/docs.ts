@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { notFound, type Exchange, type Request } from '../http/index.js';
+import { notFound, StaticBody, type Exchange, type Request } from '../http/index.js';
 
 /**
  * GET /docs: Swagger UI (swagger-ui-dist, from npm) over /openapi.json. Every file the page loads
@@ -44,13 +44,15 @@ const INIT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-const cache = new Map<string, Buffer>();
+/** Each file read once, and compressed once per coding when first asked for (the bundle is 1.7 MB). */
+const cache = new Map<string, StaticBody>();
+const page = new StaticBody(PAGE);
 
-function asset(name: string): Buffer | null {
+function asset(name: string): StaticBody | null {
   let body = cache.get(name);
   if (!body) {
-    if (name === 'docs-init.js') body = Buffer.from(INIT);
-    else if (ASSETS.includes(name)) body = readFileSync(join(DIST, name));
+    if (name === 'docs-init.js') body = new StaticBody(INIT);
+    else if (ASSETS.includes(name)) body = new StaticBody(readFileSync(join(DIST, name)));
     else return null;
     cache.set(name, body);
   }
@@ -58,12 +60,16 @@ function asset(name: string): Buffer | null {
 }
 
 export function docsPage(ex: Exchange): void {
-  ex.send(200, 'text/html; charset=utf-8', PAGE, { 'Cache-Control': 'no-cache' });
+  ex.sendCompressible(200, 'text/html; charset=utf-8', page, { 'Cache-Control': 'no-cache' });
 }
 
 export function docsAsset(ex: Exchange, req: Request): void {
   const name = req.params.asset ?? '';
   const body = asset(name);
   if (!body) throw notFound(`No docs asset ${JSON.stringify(name)}.`);
-  ex.send(200, TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream', body, { 'Cache-Control': 'public, max-age=3600' });
+  // PNGs are compressed already: sent as they are.
+  const type = TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
+  const headers = { 'Cache-Control': 'public, max-age=3600' };
+  if (type.startsWith('image/')) ex.send(200, type, body.identity, headers);
+  else ex.sendCompressible(200, type, body, headers);
 }

@@ -5,6 +5,13 @@ import type { Backend, ShardMetrics } from '../protocol/index.js';
 
 type Child = { observe(value: number): void };
 
+/**
+ * The values the `method` label may take: a client can send any token as a method, and every new
+ * label value is a new series that /metrics carries forever, so anything else is `other`.
+ */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+export const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'other');
+
 /** Request durations, seconds: ingest commits take about a millisecond, queries less. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -23,7 +30,7 @@ export class Metrics {
 
   private readonly durations = new Histogram({
     name: 'wt_http_request_duration_seconds',
-    help: 'Time from receiving a request to answering it, by route pattern, method and status code.',
+    help: 'Time from receiving a request to answering it, by route pattern (unmatched for none), method (other for a method outside GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH) and status code.',
     labelNames: ['route', 'method', 'code'] as const,
     buckets: BUCKETS,
     registers: [this.registry],
@@ -45,8 +52,16 @@ export class Metrics {
   private readonly rejectedChildren = new Map<string, { inc(n?: number): void }>();
 
   private readonly shardUp = this.gauge('wt_shard_up', 'Whether the front is connected to the shard and it answered the metrics query (1) or not (0).');
-  private readonly inflight = this.gauge('wt_shard_inflight_events', 'Events the front has sent to the shard and not yet seen confirmed.');
-  private readonly pending = this.gauge('wt_shard_pending_batches', 'Batches the shard has logged and is waiting to see committed.');
+  // Named after the figure each one shows: the front's count of what it sent the shard, and the
+  // shard's own count of frames not yet committed.
+  private readonly pendingEvents = this.gauge(
+    'wt_shard_pending_events',
+    'Events the front has sent to the shard and not seen confirmed, plus one per unanswered query; at MAX_INFLIGHT_EVENTS the front answers 503. A request answered 503 after ACK_TIMEOUT_MS counts until the shard replies.',
+  );
+  private readonly uncommittedFrames = this.gauge(
+    'wt_shard_uncommitted_frames',
+    'Ingest frames (one log record each, the batches of one event-loop turn) the shard has received and not yet committed to its log and acknowledged.',
+  );
   private readonly reconnects = new Counter({
     name: 'wt_shard_reconnects_total',
     help: 'Times the front reconnected to the shard after losing it (shard restarts seen by the front).',
@@ -72,6 +87,9 @@ export class Metrics {
   constructor(private readonly shards: Backend) {
     // process_* and nodejs_* of the front process (CPU, heap, event loop lag, GC, handles).
     collectDefaultMetrics({ register: this.registry });
+    // Gauges must not end in _total (promtool check metrics, OpenMetrics): these three are the sums
+    // of nodejs_active_{handles,requests,resources}{type}, which stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     this.shardLabels = shards.links.map((c) => String(c.shard));
     this.reconnectsSeen = shards.links.map(() => 0);
     for (const shard of this.shardLabels) this.reconnects.labels(shard).inc(0);
@@ -85,8 +103,10 @@ export class Metrics {
   /** Once per answered request (the HTTP app's onResponse hook): the only per-request work. */
   onResponse(ex: Exchange, status: number, body: unknown): void {
     const seconds = (performance.now() - ex.startedAt) / 1000;
+    // Labels only take bounded values: the route pattern the router matched (never the raw path),
+    // the method from a fixed set, the status code the service chose.
     const route = ex.route || 'unmatched';
-    this.durationChild(route, ex.method, status).observe(seconds);
+    this.durationChild(route, methodLabel(ex.method), status).observe(seconds);
     if (route === '/events' || route === '/') {
       if (status === 200) {
         const accepted = (body as { accepted?: unknown } | null)?.accepted;
@@ -104,9 +124,9 @@ export class Metrics {
 
   private durationChild(route: string, method: string, code: number): Child {
     let byMethod = this.durationChildren.get(route);
-    if (!byMethod) this.durationChildren.set(route, (byMethod = new Map()));
+    if (!byMethod) this.durationChildren.set(route, (byMethod = new Map<string, Map<number, Child>>()));
     let byCode = byMethod.get(method);
-    if (!byCode) byMethod.set(method, (byCode = new Map()));
+    if (!byCode) byMethod.set(method, (byCode = new Map<number, Child>()));
     let child = byCode.get(code);
     if (!child) byCode.set(code, (child = this.durations.labels(route, method, String(code))));
     return child;
@@ -128,7 +148,7 @@ export class Metrics {
   async text(): Promise<string> {
     const stats = await this.shardMetrics();
     const now = Date.now();
-    for (const g of [this.shardUp, this.inflight, this.pending, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
+    for (const g of [this.shardUp, this.pendingEvents, this.uncommittedFrames, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
     this.rss.reset();
     this.rss.labels('front').set(process.memoryUsage.rss());
     for (const client of this.shards.links) {
@@ -140,11 +160,11 @@ export class Metrics {
         this.reconnects.labels(shard).inc(seen - this.reconnectsSeen[k]!);
         this.reconnectsSeen[k] = seen;
       }
-      this.inflight.labels(shard).set(client.pendingEvents);
+      this.pendingEvents.labels(shard).set(client.pendingEvents);
       const s = stats[k];
       this.shardUp.labels(shard).set(s ? 1 : 0);
       if (!s) continue;
-      this.pending.labels(shard).set(s.inflightBatches);
+      this.uncommittedFrames.labels(shard).set(s.uncommittedFrames);
       this.logSeq.labels(shard).set(s.logSeq);
       this.snapshotSeq.labels(shard).set(s.snapshotSeq);
       if (s.snapshotAt !== null) this.snapshotAge.labels(shard).set(Math.max(0, (now - s.snapshotAt) / 1000));

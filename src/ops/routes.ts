@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { bearerCheck, guard, type Exchange, type ResponseObserver, type Route } from '../http/index.js';
+import { bearerCheck, guard, StaticBody, type Exchange, type ResponseObserver, type Route } from '../http/index.js';
 import type { Backend } from '../protocol/index.js';
 import { Dashboard } from './dashboard/server.js';
 import { docsAsset, docsPage } from './docs.js';
@@ -22,27 +22,32 @@ export function createOps(
   const metrics = new Metrics(backend);
   const dashboard = new Dashboard(backend, metrics, config.queryToken);
   const queryAuth = bearerCheck(config.queryToken, 'This query');
-  let openapi: string | null = null;
+  let openapi: StaticBody | null = null;
   const openapiHandler = (ex: Exchange): void => {
-    openapi ??= JSON.stringify(documentFor(served(), VERSION));
-    ex.send(200, 'application/json', openapi);
+    openapi ??= new StaticBody(JSON.stringify(documentFor(served(), VERSION)));
+    ex.sendCompressible(200, 'application/json', openapi);
   };
+  const index = JSON.stringify({ service: 'watch-time', version: VERSION, links: { docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard', ingest: '/events' } });
+  const indexHandler = (ex: Exchange): void => ex.send(200, 'application/json', index);
   const metricsHandler = (ex: Exchange): void => {
     metrics.text().then(
-      (text) => ex.send(200, metrics.contentType, text),
+      (text) => ex.sendCompressible(200, metrics.contentType, text),
       (err: unknown) => ex.error(err),
     );
   };
   return {
     onResponse: (ex, status, body) => metrics.onResponse(ex, status, body),
     routes: [
-      { path: '/openapi.json', methods: { GET: openapiHandler } },
-      { path: '/docs', methods: { GET: docsPage } },
-      { path: '/docs/:asset', methods: { GET: docsAsset } },
-      { path: '/metrics', methods: { GET: guard(queryAuth, metricsHandler) } },
-      { path: '/dashboard', methods: { GET: dashboard.page } },
+      // The front serves POST / (the ingest alias); the router merges the two.
+      { path: '/', methods: { GET: indexHandler } },
+      // compress: answered in br or gzip when the client asks (Accept-Encoding).
+      { path: '/openapi.json', methods: { GET: openapiHandler }, compress: true },
+      { path: '/docs', methods: { GET: docsPage }, compress: true },
+      { path: '/docs/:asset', methods: { GET: docsAsset }, compress: true },
+      { path: '/metrics', methods: { GET: guard(queryAuth, metricsHandler) }, compress: true },
+      { path: '/dashboard', methods: { GET: dashboard.page }, compress: true },
       { path: '/dashboard/events', methods: { GET: dashboard.events } },
-      { path: '/dashboard/:asset', methods: { GET: dashboard.asset } },
+      { path: '/dashboard/:asset', methods: { GET: dashboard.asset }, compress: true },
     ],
   };
 }

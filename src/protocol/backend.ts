@@ -5,7 +5,7 @@ export interface ShardLink {
   readonly shard: number;
   /** It has said hello: recovered and taking requests. */
   readonly ready: boolean;
-  /** Events sent to it and not yet confirmed. */
+  /** Events sent to it and not yet confirmed, plus one per unanswered query (what MAX_INFLIGHT_EVENTS bounds). */
   readonly pendingEvents: number;
   /** Times the connection was (re)established. */
   readonly connections: number;

@@ -29,8 +29,8 @@ export interface QueryResults extends InsightsResults {
 export interface ShardMetrics extends ShardStatus {
   rssBytes: number;
   heapUsedBytes: number;
-  /** batches logged and waiting for their commit */
-  inflightBatches: number;
+  /** ingest frames (one log record each) received and not yet committed, applied and acknowledged */
+  uncommittedFrames: number;
   uptimeSeconds: number;
 }
 

@@ -204,7 +204,7 @@ export class Shard {
       ...this.status(),
       rssBytes: process.memoryUsage.rss(),
       heapUsedBytes: process.memoryUsage().heapUsed,
-      inflightBatches: this.inflight,
+      uncommittedFrames: this.inflight,
       uptimeSeconds: process.uptime(),
     };
   }

@@ -54,7 +54,7 @@ t.test('error responses', async (t) => {
   const r405 = await fetch(svc.url + '/events');
   t.same([r405.status, r405.headers.get('allow'), ((await r405.json()) as { error: string }).error], [405, 'POST', 'method_not_allowed']);
   const r405b = await svc.post(ev('a', 'b', 1), '/users/alice/watch-time');
-  t.same([r405b.status, r405b.headers.get('allow')], [405, 'GET']);
+  t.same([r405b.status, r405b.headers.get('allow')], [405, 'GET, HEAD']);
   const r404 = await svc.get('/no/such/route');
   t.same([r404.status, r404.body.error], [404, 'not_found']);
   for (const q of ['limit=', 'limit=0', 'limit=1001', 'limit=1.5', 'limit=10abc', 'limit=1e2', 'limit=-1']) {

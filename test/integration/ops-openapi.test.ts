@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import * as R from '../../src/api/response-schema.js';
-import { documentFor, OPERATIONS } from '../../src/ops/openapi.js';
-import { Service } from '../helpers/service.js';
+import { documentFor, LIMIT_PATTERN, OPERATIONS } from '../../src/ops/openapi.js';
+import { parseLimit } from '../../src/front/respond.js';
+import { ROOT, Service } from '../helpers/service.js';
 
 /** /openapi.json matches the routes the front serves, real responses match its schemas, and /docs works offline. */
 const svc = await Service.start({ shards: 2 });
@@ -47,10 +52,12 @@ t.test('every documented operation is served, with exactly the documented method
       t.notMatch(r.text, /"No route /, `${method} ${url} is a route`);
       t.ok(r.status < 400, `${method} ${url} answers ${r.status}`);
     }
-    // A method that is not documented gets 405, and Allow names exactly the documented ones.
+    // A method that is not documented gets 405, and Allow names exactly the documented ones, plus
+    // HEAD wherever GET is (served by GET, not documented separately).
     const probe = await request('DELETE', url);
     t.equal(probe.status, 405, `DELETE ${url} is not served`);
-    t.same((probe.headers.get('allow') ?? '').split(', ').sort(), methods.sort(), `${url} allows ${methods.join(', ')}`);
+    const allowed = methods.includes('GET') ? [...methods, 'HEAD'] : methods;
+    t.same((probe.headers.get('allow') ?? '').split(', ').sort(), allowed.sort(), `${url} allows ${allowed.join(', ')}`);
   }
 });
 
@@ -91,6 +98,7 @@ t.test('real responses match the documented schemas', async (t) => {
   check('Error (invalid_query)', R.ErrorBody, (await svc.get('/series?step=day')).body);
   check('Health', R.Health, (await svc.get('/healthz')).body);
   check('Ready', R.Ready, (await svc.get('/readyz')).body);
+  check('Index', R.Index, (await svc.get('/')).body);
   check('Error (invalid_event)', R.ErrorBody, (await svc.post({ user: 'x', slug: 'y', at: '1' })).body);
   check('Error (not_found)', R.ErrorBody, (await svc.get('/users/nobody/watch-time')).body);
   check('IngestBody (array)', R.IngestBody, [{ user: 'a', slug: 'b', at: 1 }]);
@@ -116,4 +124,42 @@ t.test('/docs is Swagger UI, and everything it loads comes from the service', as
   t.match(init.text, /validatorUrl: null/, 'the online validator is off');
   t.equal((await request('GET', '/docs/package.json')).status, 404, 'only the listed files are reachable');
   t.equal((await request('GET', '/docs/..%2Fpackage.json')).status, 404);
+});
+
+t.test('Redocly (recommended ruleset) finds no error and no warning in /openapi.json', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wt-openapi-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'openapi.json');
+  const r = await request('GET', '/openapi.json');
+  t.equal(r.status, 200);
+  writeFileSync(file, r.text);
+  // Offline: no telemetry, no update check; --extends pins the ruleset whatever config lies around.
+  const cli = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js');
+  const lint = spawnSync(process.execPath, [cli, 'lint', '--extends=recommended', '--format=json', file], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+  });
+  const start = lint.stdout.indexOf('{');
+  const report = JSON.parse(lint.stdout.slice(start)) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string; location: { pointer: string }[] }[] };
+  const problems = report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
+  t.same(report.totals, { errors: 0, warnings: 0, ignored: 0 }, problems.join('\n'));
+  t.equal(lint.status, 0, 'redocly lint exits 0');
+});
+
+t.test('the documented limit pattern accepts exactly what the service accepts', async (t) => {
+  const pattern = new RegExp(LIMIT_PATTERN);
+  for (const raw of ['1', '10', '007', '999', '1000', '0', '1001', '1e2', '1.5', '10abc', '', '-1', '+5', ' 5', '10.0', '0x10', '00000']) {
+    let accepted = true;
+    try {
+      parseLimit(`limit=${encodeURIComponent(raw)}`, 10, 1000);
+    } catch {
+      accepted = false;
+    }
+    t.equal(pattern.test(raw), accepted, `${JSON.stringify(raw)}: ${accepted ? 'accepted' : 'refused'} by both`);
+  }
+  const doc = (await svc.get('/openapi.json')).body;
+  const limit = doc.paths['/movies/top'].get.parameters.find((p: { name: string }) => p.name === 'limit');
+  t.same(limit.schema, { type: 'string', pattern: LIMIT_PATTERN, default: '10' }, 'declared as a string of digits, not an integer (1e2 would pass)');
 });

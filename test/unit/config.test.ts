@@ -23,6 +23,7 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     queryToken: undefined,
     lmdbMapBytes: 64 * 1024 ** 3,
     insights: { completeRatio: 0.9, resumeMinRatio: 0.05, retentionBucketS: 30 },
+    corsOrigins: null,
   });
   t.ok(defaultShards() >= 2, 'at least two shards by default');
 });
@@ -90,4 +91,15 @@ t.test('bad values are refused with a message naming the variable, the rule and 
 
 t.test('the first bad variable is reported even when others are fine', async (t) => {
   t.throws(() => loadConfig({ PORT: '8080', SHARDS: 'four', DURABILITY: 'commit' }), { message: /^SHARDS must be a whole number/ });
+});
+
+t.test('CORS_ORIGINS: unset, *, or a list of exact origins', async (t) => {
+  t.equal(loadConfig({}).corsOrigins, null, 'unset: no CORS');
+  t.equal(loadConfig({ CORS_ORIGINS: ' ' }).corsOrigins, null, 'empty: no CORS');
+  t.equal(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins, '*');
+  t.same(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins, ['https://app.example.com', 'http://localhost:5173']);
+  for (const bad of ['https://app.example.com/', 'app.example.com', 'https://a.example.com/path', '*, https://a.example.com', 'null']) {
+    t.throws(() => loadConfig({ CORS_ORIGINS: bad }), ConfigError, `${JSON.stringify(bad)} is refused`);
+  }
+  t.throws(() => loadConfig({ CORS_ORIGINS: 'https://x.example.com/' }), /CORS_ORIGINS must be \* or a comma-separated list of origins/);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bearerCheck, notFound, type EventStream, type Exchange, type Request } from '../../http/index.js';
+import { bearerCheck, notFound, StaticBody, type EventStream, type Exchange, type Request } from '../../http/index.js';
 import { logger } from '../../log.js';
 import { compareNames, topMoviesOf, type Backend, type LatestPair } from '../../protocol/index.js';
 import type { Metrics } from '../metrics.js';
@@ -33,8 +33,8 @@ export interface DashboardFrame {
   shards: {
     shard: number;
     up: boolean;
-    inflightEvents: number;
-    pendingBatches: number | null;
+    pendingEvents: number;
+    uncommittedFrames: number | null;
     logSeq: number | null;
     snapshotAgeSeconds: number | null;
     users: number | null;
@@ -56,7 +56,7 @@ export class Dashboard {
   private readonly history: number[] = [];
   private lastTotal: number;
   private building = false;
-  private readonly files = new Map<string, Buffer>();
+  private readonly files = new Map<string, StaticBody>();
   private readonly check: (authorization: string | undefined) => void;
 
   constructor(
@@ -70,13 +70,13 @@ export class Dashboard {
   }
 
   page = (ex: Exchange): void => {
-    ex.send(200, FILES['index.html']!, this.file('index.html'), { 'Cache-Control': 'no-cache' });
+    ex.sendCompressible(200, FILES['index.html']!, this.file('index.html'), { 'Cache-Control': 'no-cache' });
   };
 
   asset = (ex: Exchange, req: Request): void => {
     const name = req.params.asset ?? '';
     if (name === 'index.html' || !FILES[name]) throw notFound(`No dashboard asset ${JSON.stringify(name)}.`);
-    ex.send(200, FILES[name]!, this.file(name), { 'Cache-Control': 'no-cache' });
+    ex.sendCompressible(200, FILES[name], this.file(name), { 'Cache-Control': 'no-cache' });
   };
 
   /** Opens a server-sent event stream; the first frame follows at once. */
@@ -88,9 +88,9 @@ export class Dashboard {
     void this.frame().then((frame) => this.send(viewer, frame));
   };
 
-  private file(name: string): Buffer {
+  private file(name: string): StaticBody {
     let body = this.files.get(name);
-    if (!body) this.files.set(name, (body = readFileSync(PUBLIC + name)));
+    if (!body) this.files.set(name, (body = new StaticBody(readFileSync(PUBLIC + name))));
     return body;
   }
 
@@ -140,8 +140,8 @@ export class Dashboard {
         return {
           shard: c.shard,
           up: s !== null && s !== undefined,
-          inflightEvents: c.pendingEvents,
-          pendingBatches: s?.inflightBatches ?? null,
+          pendingEvents: c.pendingEvents,
+          uncommittedFrames: s?.uncommittedFrames ?? null,
           logSeq: s?.logSeq ?? null,
           snapshotAgeSeconds: s && s.snapshotAt !== null ? Math.max(0, (now - s.snapshotAt) / 1000) : null,
           users: s?.users ?? null,

@@ -64,7 +64,7 @@ function render(f) {
     f.shards.map((s) => [
       cell(String(s.shard)),
       cell(s.up ? 'up' : 'down', s.up ? 'up' : 'down'),
-      cell(fmt(s.inflightEvents), 'num'),
+      cell(fmt(s.pendingEvents), 'num'),
       cell(fmt(s.logSeq), 'num'),
       cell(secs(s.snapshotAgeSeconds), 'num'),
       cell(fmt(s.users), 'num'),
