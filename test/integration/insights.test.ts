@@ -107,7 +107,7 @@ t.test('PUT /movies/{slug}: stored, replaced, validated, 415/413, unknown proper
   t.ok(Array.isArray((await svc.get('/movies/top')).body.items), 'GET /movies/top is still the top list');
   t.equal((await svc.get('/movies/top/retention')).body.buckets.length, 2);
   const del = await fetch(`${svc.url}/movies/cat-1`, { method: 'DELETE' });
-  t.same([del.status, del.headers.get('allow')], [405, 'GET, PUT']);
+  t.same([del.status, del.headers.get('allow')], [405, 'GET, HEAD, PUT']);
 });
 
 t.test('progress, completed and resumeAt at exactly 5 % and 90 %; absent without a duration', async (t) => {
