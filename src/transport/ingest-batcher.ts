@@ -1,5 +1,5 @@
 import type { ShardClient } from './client.js';
-import { Kind, packr, type IngestBatch, type IngestRecord } from '../protocol/index.js';
+import { Kind, packr, type IngestRecord } from '../protocol/index.js';
 
 /** Past this many events a frame is sent without waiting for the end of the turn. */
 const MAX_FRAME_EVENTS = 50_000;
@@ -22,7 +22,7 @@ export class IngestBatcher {
   constructor(private readonly client: ShardClient) {}
 
   /** Resolves with the number of events the shard accepted for this batch once it is durable. */
-  add(batch: IngestBatch, events: number): Promise<number> {
+  add(batch: IngestRecord[number], events: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.batches.push(batch);
       this.waiters.push({ resolve, reject });

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { socketPath } from '../data-dir.js';
 import { shardOf } from '../hash.js';
-import { Kind, packr, type Backend, type IngestBatch, type Query, type QueryResults, type ShardLink } from '../protocol/index.js';
+import { Kind, packr, type Backend, type IngestRecord, type Query, type QueryResults, type ShardLink } from '../protocol/index.js';
 import { ShardClient } from './client.js';
 import { IngestBatcher } from './ingest-batcher.js';
 
@@ -41,8 +41,11 @@ export class ShardSet implements Backend {
     return this.notReady;
   }
 
-  /** Sends one request's events for `shard`; resolves with the accepted count once durable. */
-  ingest(shard: number, batch: IngestBatch, events: number): Promise<number> {
+  /**
+   * Sends one request's events (or a movie record) for `shard`; resolves with the accepted count
+   * once durable.
+   */
+  ingest(shard: number, batch: IngestRecord[number], events: number): Promise<number> {
     return this.batchers[shard]!.add(batch, events);
   }
 
