@@ -17,6 +17,8 @@
  *                         every shard, since a movie's pairs live on all of them.
  */
 
+import type { IngestBatch } from '../../transport/messages.js';
+
 /** Per-event client times of an event batch (null: that event has none). */
 export type TsColumn = (number | null)[];
 
@@ -42,8 +44,8 @@ export function movieRecord(receivedAt: number, slug: string, duration: number, 
  * The event batch for `events` received at `receivedAt`: the v1 shape, plus the ts column only
  * when some event has a ts (so plain v1 traffic stays byte-for-byte what v1 logged).
  */
-export function eventBatch(receivedAt: number, key: string | null, events: readonly TimedEvent[]): [number, string | null, ...(string | number | TsColumn)[]] {
-  const batch: [number, string | null, ...(string | number | TsColumn)[]] = [receivedAt, key];
+export function eventBatch(receivedAt: number, key: string | null, events: readonly TimedEvent[]): IngestBatch {
+  const batch: IngestBatch = [receivedAt, key];
   let timed = false;
   for (const e of events) {
     batch.push(e.user, e.slug, e.at);
