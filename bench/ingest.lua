@@ -1,7 +1,7 @@
 -- wrk script for POST /events (the ceiling server answers the same requests).
 --
 --   wrk -t1 -c64 -d8s --latency -s bench/ingest.lua http://127.0.0.1:PORT/events -- \
---       MODE BATCH USERS SLUGS POOL SEED RATE
+--       MODE BATCH USERS SLUGS POOL SEED RATE [TS]
 --
 -- MODE   "single": one event object per request; "batch": a JSON array of BATCH events
 -- USERS  distinct users to draw from ("user-0000042"), SLUGS distinct movies ("movie-00042")
@@ -12,6 +12,8 @@
 --        rate limit, so delay() spaces the requests of all connections 1/RATE s apart on one
 --        schedule (LuaJIT ffi clock_gettime; wrk waits whole milliseconds). The achieved rate
 --        is what wrk reports, not this target.
+-- TS     1: every event carries a client time "ts" (CONTRACT §5.1), increasing through the pool
+--        (a pool's second pass repeats them: late events, as the v1 pass repeats positions)
 --
 -- init() prints "WRK_INIT" when the pool is built; done() prints one line "WRK_JSON {...}" with the
 -- counts and the latency distribution (us). Both flush, so the bench sees them as they happen.
@@ -28,9 +30,16 @@ function init(args)
   local poolSize = tonumber(args[5] or "4096")
   local seed = tonumber(args[6] or "1")
   local rate = tonumber(args[7] or "0")
+  local withTs = args[8] == "1"
   math.randomseed(seed)
   local headers = { ["Content-Type"] = "application/json" }
+  local ts = 1700000000000 + seed * 1000000000
   local function event()
+    if withTs then
+      ts = ts + 1
+      return string.format('{"user":"user-%07d","slug":"movie-%05d","at":%d,"ts":%.0f}',
+        math.random(0, users - 1), math.random(0, slugs - 1), math.random(0, 7200), ts)
+    end
     return string.format('{"user":"user-%07d","slug":"movie-%05d","at":%d}',
       math.random(0, users - 1), math.random(0, slugs - 1), math.random(0, 7200))
   end

@@ -1,6 +1,7 @@
 /**
  * The query side of query-under-load: a small Node client (its own process, so the bench's
- * timers do not disturb it) that sends user, pair, movie and top-10 GETs at a fixed, low rate,
+ * timers do not disturb it) that sends user, pair, movie, top-10, retention (§5.3, merged from
+ * every shard) and continue-watching (§5.2, one shard) GETs at a fixed, low rate,
  * one keep-alive connection and one request at a time per kind, and prints the latencies'
  * percentiles as one JSON line. It speaks just enough HTTP/1.1 over one keep-alive socket per
  * kind (status line, Content-Length): node:http's client added ~0.5 ms to every measurement here.
@@ -30,7 +31,9 @@ export interface KindResult {
   maxMs: number;
 }
 
-export type QueryClientResult = Record<'user' | 'pair' | 'movie' | 'top10', KindResult>;
+export const QUERY_KINDS = ['user', 'pair', 'movie', 'top10', 'retention', 'continueWatching'] as const;
+export type QueryKind = (typeof QUERY_KINDS)[number];
+export type QueryClientResult = Record<QueryKind, KindResult>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -124,7 +127,7 @@ async function kind(c: QueryClientConfig, path: () => string): Promise<KindResul
 
 export async function runQueries(c: QueryClientConfig): Promise<QueryClientResult> {
   const pair = (): [string, string] => pairNames(rand(c.users * c.perUser), c.perUser, c.movies);
-  const [user, pairR, movie, top10] = await Promise.all([
+  const [user, pairR, movie, top10, retention, continueWatching] = await Promise.all([
     kind(c, () => `/users/${userName(rand(c.users))}/watch-time`),
     kind(c, () => {
       const [u, s] = pair();
@@ -132,8 +135,10 @@ export async function runQueries(c: QueryClientConfig): Promise<QueryClientResul
     }),
     kind(c, () => `/movies/${slugName(rand(c.movies))}/watch-time`),
     kind(c, () => '/movies/top?limit=10'),
+    kind(c, () => `/movies/${pair()[1]}/retention`), // a movie with viewers (every preloaded pair's is)
+    kind(c, () => `/users/${userName(rand(c.users))}/continue-watching`),
   ]);
-  return { user: user!, pair: pairR!, movie: movie!, top10: top10! };
+  return { user: user!, pair: pairR!, movie: movie!, top10: top10!, retention: retention!, continueWatching: continueWatching! };
 }
 
 if (process.argv[1]?.endsWith('query-client.js') && process.argv[2]) {

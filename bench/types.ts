@@ -82,6 +82,9 @@ export interface Results {
   /** the same runs against a service with DURABILITY=commit (no fsync), side by side */
   ingestSingleCommit?: WrkSeries;
   ingestBatchCommit?: WrkSeries;
+  /** the same runs with insights in use (§5.5): events with ts, every movie with a duration */
+  ingestSingleInsights?: WrkSeries;
+  ingestBatchInsights?: WrkSeries;
   query?: {
     /** requests/s asked of the throttled wrk: half of ingest-single's median */
     targetRps: number;

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { summarizeFile } from '../bench/cpuprofile.js';
 import { eventJson, load, pairNames } from '../bench/load.js';
 import { filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
-import type { QueryClientConfig, QueryClientResult } from '../bench/query-client.js';
+import { QUERY_KINDS, type QueryClientConfig, type QueryClientResult } from '../bench/query-client.js';
 import { DirectService } from '../bench/direct.js';
 import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
 import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
@@ -103,18 +103,20 @@ function series(runs: WrkFigure[]): WrkSeries {
   };
 }
 
+function ingestArgs(s: Settings, mode: 'single' | 'batch', seed: number, rate = 0, ts = false): (string | number)[] {
+  const p = mode === 'single' ? s.single : s.batched;
+  return [mode, mode === 'single' ? 1 : s.batch, p.users, p.slugs, p.pool, seed, Math.round(rate), ts ? 1 : 0];
+}
+
 interface Target {
   url: string;
   watch: Record<string, number>;
-}
-
-function ingestArgs(s: Settings, mode: 'single' | 'batch', seed: number, rate = 0): (string | number)[] {
-  const p = mode === 'single' ? s.single : s.batched;
-  return [mode, mode === 'single' ? 1 : s.batch, p.users, p.slugs, p.pool, seed, Math.round(rate)];
+  /** send events with `ts` (insights in use, §5.5) */
+  ts?: boolean;
 }
 
 async function wrkRun(wrk: string, s: Settings, target: Target, mode: 'single' | 'batch', seed: number, seconds = s.seconds, rate = 0): Promise<WrkFigure> {
-  const r = await runWrk({ wrk, url: `${target.url}/events`, script: LUA, seconds, connections: s.connections, args: ingestArgs(s, mode, seed, rate), watch: target.watch });
+  const r = await runWrk({ wrk, url: `${target.url}/events`, script: LUA, seconds, connections: s.connections, args: ingestArgs(s, mode, seed, rate, target.ts), watch: target.watch });
   return figure(r, mode === 'single' ? 1 : s.batch);
 }
 
@@ -154,32 +156,52 @@ async function serviceTarget(svc: BenchService): Promise<Target> {
 // ---------------------------------------------------------------------------------------------
 // Sections
 
+/** PUT /movies/movie-00000.. (the slugs ingest.lua draws from) with a duration: the catalogue in use (§5.2). */
+async function putCatalogue(url: string, slugs: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < slugs) {
+      const slug = `movie-${String(next++).padStart(5, '0')}`;
+      const r = await fetch(`${url}/movies/${slug}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duration: 7200, title: slug }) });
+      if (r.status !== 200) throw new Error(`PUT /movies/${slug}: ${r.status} ${await r.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
 /**
  * ceiling, ingest-single, ingest-batch: ceiling and service runs alternate, same seeds. The
- * service runs twice side by side: the default DURABILITY=fsync, and DURABILITY=commit (acked once
- * in the page cache: survives kill -9 of any process, the contract's durability, not power loss).
+ * service runs three times side by side: the default DURABILITY=fsync, DURABILITY=commit (acked
+ * once in the page cache: survives kill -9 of any process, the contract's durability, not power
+ * loss), and with insights in use (§5.5: every event with a ts, every movie with a duration, so
+ * retention, completions and series all work) against the same build's plain v1 events.
  */
 async function ingestSection(wrk: string, s: Settings, out: Results): Promise<void> {
   const ceiling = await startCeiling();
   const svc = await BenchService.start({ shards: SHARDS });
   const commitSvc = await BenchService.start({ shards: SHARDS, env: { DURABILITY: 'commit' } });
+  const insightsSvc = await BenchService.start({ shards: SHARDS });
   try {
     const service = await serviceTarget(svc);
     const commit = await serviceTarget(commitSvc);
+    const insights: Target = { ...(await serviceTarget(insightsSvc)), ts: true };
+    await putCatalogue(insightsSvc.url, Math.max(s.single.slugs, s.batched.slugs));
     for (const mode of ['single', 'batch'] as const) {
       if (s.warmupSeconds > 0) {
-        for (const target of [ceiling.target, service, commit]) await wrkRun(wrk, s, target, mode, 99, s.warmupSeconds);
+        for (const target of [ceiling.target, service, commit, insights]) await wrkRun(wrk, s, target, mode, 99, s.warmupSeconds);
       }
       const c: WrkFigure[] = [];
       const v: WrkFigure[] = [];
       const w: WrkFigure[] = [];
+      const n: WrkFigure[] = [];
       for (let i = 0; i < s.runs; i++) {
         c.push(await wrkRun(wrk, s, ceiling.target, mode, i + 1));
         v.push(await wrkRun(wrk, s, service, mode, i + 1));
         w.push(await wrkRun(wrk, s, commit, mode, i + 1));
+        n.push(await wrkRun(wrk, s, insights, mode, i + 1));
         say(
           `${mode} run ${i + 1}: ceiling ${fmt(c[i]!.eventsPerS)} events/s, service ${fmt(v[i]!.eventsPerS)} events/s (p99 ${v[i]!.latencyMs.p99.toFixed(2)} ms),` +
-            ` DURABILITY=commit ${fmt(w[i]!.eventsPerS)} events/s`,
+            ` DURABILITY=commit ${fmt(w[i]!.eventsPerS)} events/s, insights in use ${fmt(n[i]!.eventsPerS)} events/s (${((100 * n[i]!.eventsPerS) / v[i]!.eventsPerS).toFixed(0)}% of v1)`,
         );
       }
       out.ceiling ??= { single: series([]), batch: series([]) };
@@ -187,14 +209,16 @@ async function ingestSection(wrk: string, s: Settings, out: Results): Promise<vo
       if (mode === 'single') {
         out.ingestSingle = series(v);
         out.ingestSingleCommit = series(w);
+        out.ingestSingleInsights = series(n);
       } else {
         out.ingestBatch = series(v);
         out.ingestBatchCommit = series(w);
+        out.ingestBatchInsights = series(n);
       }
     }
   } finally {
     await ceiling.stop();
-    for (const x of [svc, commitSvc]) {
+    for (const x of [svc, commitSvc, insightsSvc]) {
       await x.stop();
       x.cleanup();
     }
@@ -220,7 +244,7 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
     const idleConfig: QueryClientConfig = { port: svc.port, seconds: 1, ratePerKind: q.ratePerKind, users: q.users, perUser: q.perUser, movies: q.movies };
     await runQueryClient(idleConfig);
     const idle = await runQueryClient({ ...idleConfig, seconds: Math.min(3, q.seconds) });
-    say(`query without load: p99 user ${idle.user.p99Ms.toFixed(2)} pair ${idle.pair.p99Ms.toFixed(2)} movie ${idle.movie.p99Ms.toFixed(2)} top10 ${idle.top10.p99Ms.toFixed(2)} ms`);
+    say(`query without load: p99 ${QUERY_KINDS.map((k) => `${k} ${idle[k].p99Ms.toFixed(2)}`).join(' ')} ms`);
     // The same load and queries against the ceiling server, run by run beside the service: the
     // floor this machine and this client set (scheduling, wake-ups), with no hop to a shard.
     const ceiling = await startCeiling();
@@ -243,7 +267,7 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
         ingest.push(f);
         runs.push(r);
         say(
-          `query run ${i + 1}: ingest ${fmt(f.requestsPerS)} req/s (target ${fmt(rate)}); p99 user ${r.user.p99Ms.toFixed(2)} pair ${r.pair.p99Ms.toFixed(2)} movie ${r.movie.p99Ms.toFixed(2)} top10 ${r.top10.p99Ms.toFixed(2)} ms;` +
+          `query run ${i + 1}: ingest ${fmt(f.requestsPerS)} req/s (target ${fmt(rate)}); p99 ${QUERY_KINDS.map((k) => `${k} ${r[k].p99Ms.toFixed(2)}`).join(' ')} ms;` +
             ` ceiling p99 ${floor.user.p99Ms.toFixed(2)} ms`,
         );
       }
@@ -252,7 +276,7 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
     }
     const kindsOf = (rs: QueryClientResult[]): NonNullable<Results['query']>['kinds'] => {
       const kinds: NonNullable<Results['query']>['kinds'] = {};
-      for (const k of ['user', 'pair', 'movie', 'top10'] as const) {
+      for (const k of QUERY_KINDS) {
         kinds[k] = {
           p50Ms: stat(rs.map((r) => r[k].p50Ms)),
           p99Ms: stat(rs.map((r) => r[k].p99Ms)),

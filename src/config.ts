@@ -31,6 +31,8 @@ export interface Config {
   queryToken: string | undefined;
   /** Largest LMDB map per shard, in bytes. */
   lmdbMapBytes: number;
+  /** Viewer insights (CONTRACT §5.2, §5.3): COMPLETE_RATIO, RESUME_MIN_RATIO, RETENTION_BUCKET_S. */
+  insights: { completeRatio: number; resumeMinRatio: number; retentionBucketS: number };
   /** Origins whose browser scripts may call the API (CORS): `*`, a list, or null for no CORS at all. */
   corsOrigins: '*' | string[] | null;
 }
@@ -111,6 +113,15 @@ export function loadConfig(env: Env = process.env): Config {
     ingestToken: env.INGEST_TOKEN || undefined,
     queryToken: env.QUERY_TOKEN || undefined,
     lmdbMapBytes: int(env, 'LMDB_MAP_BYTES', 64 * 1024 ** 3, 1024 * 1024),
+    insights: insightsConfig(env),
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
   };
+}
+
+function insightsConfig(env: Env): Config['insights'] {
+  const completeRatio = num(env, 'COMPLETE_RATIO', 0.9, 0);
+  const resumeMinRatio = num(env, 'RESUME_MIN_RATIO', 0.05, 0);
+  if (completeRatio <= 0 || completeRatio > 1) throw new ConfigError(`COMPLETE_RATIO must be more than 0 and at most 1, got ${completeRatio}`);
+  if (resumeMinRatio >= completeRatio) throw new ConfigError(`RESUME_MIN_RATIO must be less than COMPLETE_RATIO (${completeRatio}), got ${resumeMinRatio}`);
+  return { completeRatio, resumeMinRatio, retentionBucketS: int(env, 'RETENTION_BUCKET_S', 30, 1, 86_400) };
 }

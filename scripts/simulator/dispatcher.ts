@@ -17,6 +17,11 @@ export interface DispatchOptions {
   batchMin: number;
   batchMax: number;
   seed: number;
+  /**
+   * Start no request in the last this-many ms of a minute (0: off): requests then nearly never
+   * straddle a minute change, so the oracle knows each event's series bucket exactly.
+   */
+  minuteGuardMs?: number;
 }
 
 /**
@@ -57,6 +62,7 @@ export async function dispatch(model: ViewerModel, sender: EventSender, oracle: 
       busy++;
       try {
         await pacer.take(viewers.length);
+        await minuteGuard(opts.minuteGuardMs ?? 0);
         await sendOnce(viewers);
       } finally {
         busy--;
@@ -69,6 +75,7 @@ export async function dispatch(model: ViewerModel, sender: EventSender, oracle: 
     const events: Heartbeat[] = viewers.map((v) => model.next(v));
     stats.sent += events.length;
     stats.requests++;
+    const sentAt = Date.now();
     const outcome = await sender.send(
       events,
       (notice) => {
@@ -81,7 +88,7 @@ export async function dispatch(model: ViewerModel, sender: EventSender, oracle: 
     switch (outcome.kind) {
       case 'acked': {
         const now = Date.now();
-        for (const e of events) oracle.acknowledge(e, now);
+        for (const e of events) oracle.acknowledge(e, now, sentAt);
         stats.acked += events.length;
         stats.latency.record(outcome.latencyMs);
         if (outcome.anomaly) stats.anomalies.push(outcome.anomaly);
@@ -111,6 +118,12 @@ export async function dispatch(model: ViewerModel, sender: EventSender, oracle: 
   };
 
   await Promise.all(Array.from({ length: opts.concurrency }, () => worker()));
+}
+
+/** Waits for the next minute when fewer than `guardMs` ms of this one are left. */
+async function minuteGuard(guardMs: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < guardMs) await new Promise((r) => setTimeout(r, left + 2));
 }
 
 /** FIFO of ready viewer indices (a ring buffer: every viewer is in it at most once). */

@@ -31,7 +31,7 @@ export class HttpClient {
     url: string,
     readonly connections: number,
     readonly timeoutMs: number,
-    /** Bearer tokens sent with POSTs and GETs, if set (the service's INGEST_TOKEN and QUERY_TOKEN). */
+    /** Bearer tokens sent with writes (POST, PUT) and GETs, if set (the service's INGEST_TOKEN and QUERY_TOKEN). */
     private readonly tokens: { post?: string | undefined; get?: string | undefined } = {},
   ) {
     this.origins = url.split(',').map((one) => {
@@ -43,11 +43,11 @@ export class HttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
   }
 
-  request(method: 'GET' | 'POST', path: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
+  request(method: 'GET' | 'POST' | 'PUT', path: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
     const origin = this.origins.length === 1 ? this.origin : this.origins[this.turn++ % this.origins.length]!;
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...extraHeaders };
-      const token = method === 'POST' ? this.tokens.post : this.tokens.get;
+      const token = method === 'GET' ? this.tokens.get : this.tokens.post; // PUT /movies is a write, like ingest
       if (token) headers.authorization = `Bearer ${token}`;
       if (body !== undefined) {
         headers['content-type'] = 'application/json';

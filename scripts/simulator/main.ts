@@ -1,3 +1,4 @@
+import { finalCatalogue, planCatalogue, putCatalogue } from './catalogue.js';
 import { dispatch } from './dispatcher.js';
 import { HttpClient } from './http-client.js';
 import { isOdd, makeNames, randomTag } from './names.js';
@@ -7,6 +8,7 @@ import { Rng, Zipf } from './random.js';
 import { Progress, summary } from './report.js';
 import { EventSender } from './sender.js';
 import { Stats } from './stats.js';
+import { readSeries, type SeriesBaseline } from './verify-insights.js';
 import { reportLines, verify } from './verify.js';
 import { movieDurations, ViewerModel } from './viewers.js';
 
@@ -38,8 +40,10 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const nameRng = new Rng(opts.seed, 0);
   const users = makeNames('user', opts.viewers, nameRng, { oddShare: opts.oddNames, tag });
   const slugs = makeNames('movie', opts.movies, nameRng, { oddShare: opts.oddNames, tag });
-  const model = new ViewerModel({ users, slugs, durations: movieDurations(opts.movies, opts.seed), popularity: new Zipf(opts.movies, opts.zipf) }, opts.behaviour, opts.seed);
-  const oracle = new Oracle(opts.behaviour.maxStep);
+  const durations = movieDurations(opts.movies, opts.seed);
+  const model = new ViewerModel({ users, slugs, durations, popularity: new Zipf(opts.movies, opts.zipf) }, opts.behaviour, opts.seed);
+  const oracle = new Oracle(opts.behaviour.maxStep, opts.insights);
+  const plan = opts.v1 ? [] : planCatalogue(slugs, durations, opts.seed);
   const client = new HttpClient(opts.url, opts.concurrency, opts.timeoutMs, { post: opts.ingestToken, get: opts.queryToken });
 
   try {
@@ -54,6 +58,11 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
       return 1;
     }
 
+    const before = await putCatalogue(client, plan, 'before', opts.concurrency);
+    if (!opts.v1) say(`catalogue: PUT ${before.put} movies before the events${before.problems.length ? `; ${before.problems.length} failed` : ''}`);
+    for (const p of before.problems.slice(0, 5)) say(`  catalogue: ${p}`);
+    const baseline = opts.verify && !opts.v1 ? await seriesBaseline(client, opts.exclusive) : null;
+
     const stats = new Stats();
     const progress = new Progress(stats, { events: opts.events, durationMs: opts.durationMs }, io.err, opts.progressEveryMs);
     progress.start();
@@ -64,17 +73,24 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
       backoffMaxMs: 2000,
     }, opts.idempotencyKeys);
     try {
-      await dispatch(model, sender, oracle, stats, { ...opts }, () => stop.aborted);
+      await dispatch(model, sender, oracle, stats, { ...opts, minuteGuardMs: opts.verify ? 250 : 0 }, () => stop.aborted);
     } finally {
       stats.finishedAt = performance.now();
       progress.stop();
     }
     for (const line of summary(stats)) say(line);
-    let failed = stats.failed > 0 || stats.anomalies.length > 0;
+    const after = await putCatalogue(client, plan, 'after', opts.concurrency);
+    oracle.catalogue = finalCatalogue(plan);
+    if (!opts.v1) {
+      say(`catalogue: PUT ${after.put} movies after the events (new or changed durations)${after.problems.length ? `; ${after.problems.length} failed` : ''}`);
+      for (const p of after.problems.slice(0, 5)) say(`  catalogue: ${p}`);
+      say(`insights: ${stats.acked} events of which ${oracle.lateEvents} late or repeated (by ts); ${oracle.catalogue.size} of ${plan.length} movies with a duration`);
+    }
+    let failed = stats.failed > 0 || stats.anomalies.length > 0 || before.problems.length > 0 || after.problems.length > 0;
     if (stop.aborted) say('interrupted: sending stopped early');
 
     if (opts.verify) {
-      const report = await verify(client, oracle, opts.concurrency);
+      const report = await verify(client, oracle, opts.concurrency, { insights: !opts.v1, baseline });
       for (const line of reportLines(report)) say(line);
       if (report.mismatches > 0) failed = true;
     }
@@ -82,6 +98,30 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   } finally {
     client.close();
   }
+}
+
+/** GET /series by minute and by hour for the current minute and hour, before the run (see SeriesBaseline). */
+async function seriesBaseline(client: HttpClient, exclusive: boolean): Promise<SeriesBaseline | null> {
+  const now = Date.now();
+  const out: SeriesBaseline = { minute: new Map(), hour: new Map(), exclusive };
+  for (const [step, ms] of [['minute', 60_000], ['hour', 3_600_000]] as const) {
+    const from = new Date(Math.floor(now / ms) * ms).toISOString();
+    const to = new Date(now + 1).toISOString();
+    let failed = false;
+    const ctx = {
+      read: async (path: string): Promise<Record<string, unknown> | null> => {
+        const res = await client.request('GET', path);
+        if (res.status !== 200) return null;
+        return JSON.parse(res.body) as Record<string, unknown>;
+      },
+      expect: () => {},
+      mismatch: () => void (failed = true),
+    };
+    const got = await readSeries(ctx, `/series?step=${step}&from=${from}&to=${to}`, 'baseline');
+    if (!got || failed) return null;
+    out[step] = got;
+  }
+  return out;
 }
 
 async function waitReady(client: HttpClient, timeoutMs: number, stop: AbortSignal): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { DispatchOptions } from './dispatcher.js';
+import { DEFAULT_INSIGHTS, type InsightsConfig } from '../../src/shard/insights/progress.js';
 import { DEFAULT_BEHAVIOUR, type Behaviour } from './viewers.js';
 
 export interface Options extends DispatchOptions {
@@ -10,6 +11,12 @@ export interface Options extends DispatchOptions {
   /** Send an Idempotency-Key with every request (the same on its retries). */
   idempotencyKeys: boolean;
   behaviour: Behaviour;
+  /** The service's COMPLETE_RATIO, RESUME_MIN_RATIO, RETENTION_BUCKET_S. */
+  insights: InsightsConfig;
+  /** Nothing else sends events to the service during the run: the overall series is compared exactly. */
+  exclusive: boolean;
+  /** Plain v1 traffic and checks: no ts, no catalogue, no §5 reads (for a service without insights). */
+  v1: boolean;
   zipf: number;
   oddNames: number;
   /** Appended to every name; '' for none. Undefined: a random one. */
@@ -30,7 +37,9 @@ export class UsageError extends Error {}
 export const USAGE = `Usage: npm run simulate -- [options]
 
 Simulates viewers watching movies and POSTs their heartbeats to the watch-time service, keeping an
-exact oracle of CONTRACT §3 over the acknowledged events; --verify then reads everything back.
+exact oracle of CONTRACT §3 and §5 over the acknowledged events; --verify then reads everything
+back. The movie catalogue is PUT first (10 % of movies only after the events, 5 % first with a
+wrong duration and corrected after, 5 % never).
 
   --url URL[,URL...]   service base URL; several (hosts of a cluster): requests spread over them [http://localhost:8000]
   --viewers N          simulated viewers (users)                                        [1000]
@@ -41,13 +50,23 @@ exact oracle of CONTRACT §3 over the acknowledged events; --verify then reads e
   --concurrency N      requests in flight, one per keep-alive connection                  [32]
   --batch N | A-B      events per request (1 = single event), or uniform in A..B           [1]
   --seed N             seed of every random choice except retry jitter                     [1]
-  --verify             read back every user, movie and pair; exit 1 on any mismatch
+  --verify             read back every user, movie and pair, retention curves, series and
+                       continue-watching lists; exit 1 on any mismatch
+  --exclusive          nothing else sends events meanwhile: compare GET /series exactly
+                       (else: at least this run's events)
+  --v1                 contract v1 only: no ts, no catalogue PUTs, no §5 checks
   --no-idempotency-key do not send an Idempotency-Key (same on each retry) with requests
   --interval S         seconds of playback between heartbeats                             [10]
   --max-step S         the service's WATCH_MAX_STEP                [$WATCH_MAX_STEP or 60]
   --pause P --seek P --rewind P --exact-step P --switch P --stop P
                        per-heartbeat chances                [0.05 0.02 0.02 0.005 0.01 0.01]
   --fractional P       share of sessions with fractional positions                       [0.3]
+  --ts P               share of sessions whose heartbeats carry the client time ts        [0.5]
+  --late P --repeat P  per heartbeat of a ts session: chance it arrives 1..3 heartbeats late,
+                       or arrives again 1..3 heartbeats later                     [0.03 0.02]
+  --complete-ratio R --resume-min-ratio R --bucket S
+                       the service's COMPLETE_RATIO, RESUME_MIN_RATIO, RETENTION_BUCKET_S
+                       [$COMPLETE_RATIO or 0.9, $RESUME_MIN_RATIO or 0.05, $RETENTION_BUCKET_S or 30]
   --zipf S             Zipf exponent of movie popularity                                   [1]
   --odd-names P        share of names with unicode, spaces, '/', '%', ...                 [0.2]
   --tag T              suffix '@T' on every name (keeps runs apart)      [random; '' = none]
@@ -58,7 +77,8 @@ exact oracle of CONTRACT §3 over the acknowledged events; --verify then reads e
   --progress-every S   progress line interval when not on a TTY                            [5]
   -h, --help
 
-Environment: WATCH_MAX_STEP (default of --max-step); INGEST_TOKEN and QUERY_TOKEN, when the
+Environment: WATCH_MAX_STEP, COMPLETE_RATIO, RESUME_MIN_RATIO, RETENTION_BUCKET_S (defaults of
+the options above); INGEST_TOKEN and QUERY_TOKEN, when the
 service requires them, are sent as "Authorization: Bearer ..." with POSTs and GETs.`;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env): Options {
@@ -89,6 +109,14 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
         switch: { type: 'string' },
         stop: { type: 'string' },
         fractional: { type: 'string' },
+        ts: { type: 'string' },
+        late: { type: 'string' },
+        repeat: { type: 'string' },
+        'complete-ratio': { type: 'string' },
+        'resume-min-ratio': { type: 'string' },
+        bucket: { type: 'string' },
+        exclusive: { type: 'boolean' },
+        v1: { type: 'boolean' },
         zipf: { type: 'string' },
         'odd-names': { type: 'string' },
         tag: { type: 'string' },
@@ -128,8 +156,11 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   if (!(batchMin >= 1 && batchMax >= batchMin && batchMax <= 100_000))
     throw new UsageError(`--batch must be N or A-B with 1 <= A <= B, got ${JSON.stringify(batch)}`);
 
-  const envStep = env.WATCH_MAX_STEP;
-  const defaultStep = envStep !== undefined && envStep !== '' && Number.isFinite(Number(envStep)) ? Number(envStep) : DEFAULT_BEHAVIOUR.maxStep;
+  const fromEnv = (name: string, fallback: number): number => {
+    const raw = env[name];
+    return raw !== undefined && raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : fallback;
+  };
+  const defaultStep = fromEnv('WATCH_MAX_STEP', DEFAULT_BEHAVIOUR.maxStep);
   const behaviour: Behaviour = {
     interval: num('interval', DEFAULT_BEHAVIOUR.interval, 0),
     maxStep: num('max-step', defaultStep, 0),
@@ -141,6 +172,15 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     stop: chance('stop', DEFAULT_BEHAVIOUR.stop),
     fractional: chance('fractional', DEFAULT_BEHAVIOUR.fractional),
     resume: DEFAULT_BEHAVIOUR.resume,
+    ts: v.v1 ? 0 : chance('ts', DEFAULT_BEHAVIOUR.ts),
+    late: chance('late', DEFAULT_BEHAVIOUR.late),
+    repeat: chance('repeat', DEFAULT_BEHAVIOUR.repeat),
+  };
+  if (behaviour.late + behaviour.repeat > 1) throw new UsageError(`--late and --repeat add up to ${behaviour.late + behaviour.repeat}, more than 1`);
+  const insights: InsightsConfig = {
+    completeRatio: num('complete-ratio', fromEnv('COMPLETE_RATIO', DEFAULT_INSIGHTS.completeRatio), 0, 1),
+    resumeMinRatio: num('resume-min-ratio', fromEnv('RESUME_MIN_RATIO', DEFAULT_INSIGHTS.resumeMinRatio), 0, 1),
+    retentionBucketS: int('bucket', fromEnv('RETENTION_BUCKET_S', DEFAULT_INSIGHTS.retentionBucketS), 1, 86_400),
   };
   const total = behaviour.pause + behaviour.seek + behaviour.rewind + behaviour.exactStep + behaviour.switchMovie + behaviour.stop;
   if (total > 1) throw new UsageError(`--pause, --seek, --rewind, --exact-step, --switch and --stop add up to ${total}, more than 1`);
@@ -173,6 +213,9 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     verify: v.verify ?? false,
     idempotencyKeys: !(v['no-idempotency-key'] ?? false),
     behaviour,
+    insights,
+    exclusive: v.exclusive ?? false,
+    v1: v.v1 ?? false,
     zipf: num('zipf', 1, 0, 10),
     oddNames: chance('odd-names', 0.2),
     tag,

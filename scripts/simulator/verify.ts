@@ -1,5 +1,7 @@
+import { close, MOVIE_RELATIVE_TOLERANCE, sameValue, show, type Checker } from './check.js';
 import { HttpClient, NetworkError, pathOf, type HttpResult } from './http-client.js';
 import type { Oracle } from './oracle.js';
+import { insightsChecks, pairInsights, type InsightsCounts, type SeriesBaseline } from './verify-insights.js';
 
 export interface VerifyReport {
   /** Responses read and compared. */
@@ -16,10 +18,11 @@ export interface VerifyReport {
   retriedPairs: number;
   /** ... and of those, pairs whose `events` shows a retry applied twice (allowed without Idempotency-Key). */
   doubledPairs: number;
+  /** What the viewer-insights checks covered (§5). */
+  insights: InsightsCounts;
 }
 
-/** Movie totals add the same increments as the oracle, but across users in another order. */
-export const MOVIE_RELATIVE_TOLERANCE = 1e-9;
+
 
 const FIRST_MISMATCHES = 10;
 
@@ -34,8 +37,24 @@ const FIRST_MISMATCHES = 10;
  *   [acknowledged, acknowledged + retried-after-ambiguous-failure]; and
  *   `GET /users/{user}/movies/{slug}/latest`: at exactly.
  */
-export async function verify(client: HttpClient, oracle: Oracle, concurrency: number): Promise<VerifyReport> {
-  const report: VerifyReport = { checked: 0, mismatches: 0, first: [], users: 0, movies: 0, pairs: 0, skipped: 0, retriedPairs: 0, doubledPairs: 0 };
+export async function verify(
+  client: HttpClient,
+  oracle: Oracle,
+  concurrency: number,
+  { insights = true, baseline = null }: { insights?: boolean; baseline?: SeriesBaseline | null } = {},
+): Promise<VerifyReport> {
+  const report: VerifyReport = {
+    checked: 0,
+    mismatches: 0,
+    first: [],
+    users: 0,
+    movies: 0,
+    pairs: 0,
+    skipped: 0,
+    retriedPairs: 0,
+    doubledPairs: 0,
+    insights: { checked: insights, movies: 0, retention: 0, series: 0, continueWatching: 0, completions: 0, lateEvents: 0, progressPairs: 0, overallSeries: 'not checked' },
+  };
   const mismatch = (what: string): void => {
     report.mismatches++;
     if (report.first.length < FIRST_MISMATCHES) report.first.push(what);
@@ -62,6 +81,7 @@ export async function verify(client: HttpClient, oracle: Oracle, concurrency: nu
     const actual = body[field];
     if (!same(actual, expected)) mismatch(`${what}: ${field} expected ${show(expected)}, got ${show(actual)}`);
   };
+  const ctx: Checker = { read, expect, mismatch };
 
   const checks: (() => Promise<void>)[] = [];
   for (const [user, u] of oracle.users) {
@@ -105,6 +125,7 @@ export async function verify(client: HttpClient, oracle: Oracle, concurrency: nu
         if (typeof events !== 'number' || events < s.events || events > s.events + truth.maybeDuplicates) {
           mismatch(`${what}: events expected ${truth.maybeDuplicates ? `${s.events}..${s.events + truth.maybeDuplicates}` : s.events}, got ${show(events)}`);
         }
+        if (insights) pairInsights(ctx, what, body, oracle, slug, truth, true, report.insights);
       });
       checks.push(async () => {
         const what = `latest ${show(user)} / ${show(slug)}`;
@@ -113,6 +134,7 @@ export async function verify(client: HttpClient, oracle: Oracle, concurrency: nu
         expect(what, 'user', body, user);
         expect(what, 'slug', body, slug);
         expect(what, 'at', body, truth.state.at);
+        if (insights) pairInsights(ctx, what, body, oracle, slug, truth, false, report.insights);
       });
     }
   }
@@ -131,8 +153,10 @@ export async function verify(client: HttpClient, oracle: Oracle, concurrency: nu
       expect(what, 'slug', body, slug);
       expect(what, 'viewers', body, truth.viewers);
       expect(what, 'watchTime', body, truth.watchTime, (a, e) => typeof a === 'number' && close(a, e as number, MOVIE_RELATIVE_TOLERANCE));
+      if (insights) expect(what, 'completions', body, oracle.completions(slug));
     });
   }
+  if (insights) checks.push(...insightsChecks(ctx, oracle, report, baseline));
 
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -142,13 +166,6 @@ export async function verify(client: HttpClient, oracle: Oracle, concurrency: nu
   return report;
 }
 
-/** `===`, with NaN equal to NaN (JSON has no -0 to tell apart). */
-const sameValue = (a: unknown, b: unknown): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
-
-/** |a - b| <= tolerance * max(|a|, |b|); exact equality for zero. */
-export function close(a: number, b: number, relative: number): boolean {
-  return a === b || Math.abs(a - b) <= relative * Math.max(Math.abs(a), Math.abs(b));
-}
 
 export function reportLines(r: VerifyReport): string[] {
   const lines = [
@@ -157,6 +174,12 @@ export function reportLines(r: VerifyReport): string[] {
       ` pair and user values compared exactly, movie watch time within ${MOVIE_RELATIVE_TOLERANCE} relative` +
       `${r.skipped ? `; ${r.skipped} not checked after given-up events` : ''})`,
   ];
+  const i = r.insights;
+  if (!i.checked) lines.push('verify: insights (§5) not checked (--v1)');
+  else lines.push(
+    `verify: insights: ${i.movies} movies (metadata, completions: ${i.completions} completed pairs), ${i.retention} retention curves, ${i.series} series,` +
+      ` ${i.continueWatching} continue-watching lists, ${i.progressPairs} pairs with progress, ${i.lateEvents} late events; overall series ${i.overallSeries}`,
+  );
   if (r.retriedPairs > 0) {
     lines.push(`verify: ${r.retriedPairs} pairs had a retry after an attempt that may have been stored; ${r.doubledPairs} of them count that event twice in \`events\` (watch time and positions are exact either way)`);
   }
@@ -180,8 +203,4 @@ async function getWithRetry(client: HttpClient, path: string): Promise<HttpResul
     await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
   }
   return `gave up after 8 attempts: ${last}`;
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v) : String(v);
 }

@@ -1,10 +1,11 @@
 import { Rng, Zipf } from './random.js';
 
-/** One heartbeat as the service takes it (CONTRACT §2). */
+/** One heartbeat as the service takes it (CONTRACT §2, and §5.1's optional client time `ts`). */
 export interface Heartbeat {
   user: string;
   slug: string;
   at: number;
+  ts?: number;
 }
 
 export interface Behaviour {
@@ -28,6 +29,12 @@ export interface Behaviour {
   fractional: number;
   /** Chance a new session resumes the viewer's last position in that movie instead of starting at 0. */
   resume: number;
+  /** Share of sessions whose heartbeats carry the client time `ts` (§5.1). */
+  ts: number;
+  /** Per heartbeat of a `ts` session: chance it is delivered late, after the next 1..3 heartbeats. */
+  late: number;
+  /** Per heartbeat of a `ts` session: chance it is delivered again, after the next 1..3 heartbeats. */
+  repeat: number;
 }
 
 export const DEFAULT_BEHAVIOUR: Behaviour = {
@@ -41,6 +48,9 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   stop: 0.01,
   fractional: 0.3,
   resume: 0.5,
+  ts: 0.5,
+  late: 0.03,
+  repeat: 0.02,
 };
 
 export interface Catalogue {
@@ -54,6 +64,16 @@ export interface Catalogue {
 
 interface ViewerState {
   rng: Rng;
+  /** Delivery choices (ts, late, repeated), apart from `rng` so playback does not depend on them. */
+  delivery: Rng;
+  /** The client's clock (ms since the epoch): advances with every heartbeat produced. */
+  clock: number;
+  /** The current session sends `ts`. */
+  sendTs: boolean;
+  /** Heartbeats held back (late) or to send again (repeated), with the heartbeat count they are due at. */
+  pending: { due: number; event: Heartbeat }[];
+  /** Heartbeats handed out. */
+  count: number;
   /** Slug index of the current session, -1 between sessions. */
   movie: number;
   position: number;
@@ -75,16 +95,41 @@ export class ViewerModel {
     readonly behaviour: Behaviour,
     seed: number,
   ) {
-    this.viewers = catalogue.users.map((_, i) => ({ rng: new Rng(seed, 1, i), movie: -1, position: 0, fractional: false, resumeAt: new Map() }));
+    this.viewers = catalogue.users.map((_, i) => {
+      const delivery = new Rng(seed, 4, i);
+      const clock = 1_700_000_000_000 + delivery.int(1e9);
+      return { rng: new Rng(seed, 1, i), delivery, clock, sendTs: false, pending: [], count: 0, movie: -1, position: 0, fractional: false, resumeAt: new Map() };
+    });
   }
 
   get size(): number {
     return this.viewers.length;
   }
 
-  /** The next heartbeat of viewer `v`. */
+  /**
+   * The next heartbeat viewer `v` delivers: a late or repeated one that is due, else a new one,
+   * which may itself be held back (then the one after it goes first) or queued to repeat.
+   */
   next(v: number): Heartbeat {
     const s = this.viewers[v]!;
+    s.count++;
+    const due = s.pending.findIndex((p) => p.due <= s.count);
+    if (due >= 0) return s.pending.splice(due, 1)[0]!.event;
+    const event = this.produce(s, v);
+    if (event.ts === undefined) return event;
+    const b = this.behaviour;
+    const r = s.delivery.next();
+    const later = s.count + 1 + s.delivery.int(3);
+    if (r < b.late && s.pending.length === 0) {
+      s.pending.push({ due: later, event });
+      return this.produce(s, v);
+    }
+    if (r < b.late + b.repeat) s.pending.push({ due: later, event: { ...event } });
+    return event;
+  }
+
+  /** A new heartbeat of the viewer's playback. */
+  private produce(s: ViewerState, v: number): Heartbeat {
     const b = this.behaviour;
     if (s.movie < 0) {
       this.startSession(s, -1);
@@ -112,7 +157,9 @@ export class ViewerModel {
     }
     const duration = this.catalogue.durations[s.movie]!;
     if (s.position > duration) s.position = duration;
-    const event = { user: this.catalogue.users[v]!, slug: this.catalogue.slugs[s.movie]!, at: s.position };
+    s.clock += b.interval * 1000 + s.delivery.int(50);
+    const event: Heartbeat = { user: this.catalogue.users[v]!, slug: this.catalogue.slugs[s.movie]!, at: s.position };
+    if (s.sendTs) event.ts = s.clock;
     // The credits: the session ends at the last second of the movie.
     if (s.position >= duration) {
       s.resumeAt.delete(s.movie);
@@ -132,6 +179,8 @@ export class ViewerModel {
     if (movie === not && slugs.length > 1) movie = (movie + 1 + s.rng.int(slugs.length - 1)) % slugs.length;
     s.movie = movie;
     s.fractional = s.rng.chance(this.behaviour.fractional);
+    s.sendTs = s.delivery.chance(this.behaviour.ts);
+    s.clock += s.delivery.int(3_600_000); // time between sessions
     const saved = s.resumeAt.get(movie);
     s.position = saved !== undefined && s.rng.chance(this.behaviour.resume) ? saved : 0;
   }

@@ -19,7 +19,7 @@ class Builder {
   private readonly userHead: number[] = [];
   private readonly movieWatch: number[] = [];
   private readonly movieViewers: number[] = [];
-  private readonly p = { watchTime: [] as number[], at: [] as number[], furthest: [] as number[], updatedAt: [] as number[], events: [] as number[], user: [] as number[], slug: [] as number[], next: [] as number[] };
+  private readonly p = { watchTime: [] as number[], at: [] as number[], furthest: [] as number[], updatedAt: [] as number[], events: [] as number[], ts: [] as number[], lateEvents: [] as number[], user: [] as number[], slug: [] as number[], next: [] as number[] };
 
   get pairCount(): number {
     return this.p.user.length;
@@ -38,7 +38,7 @@ class Builder {
     return this.userIds.has(user);
   }
 
-  addPair(user: string, slug: string, pair: { watchTime: number; at: number; furthest: number; events: number; updatedAt: number }): void {
+  addPair(user: string, slug: string, pair: { watchTime: number; at: number; furthest: number; events: number; updatedAt: number; lateEvents: number }, ts: number): void {
     const userId = this.userIds.get(user)!;
     let slugId = this.slugIds.get(slug);
     if (slugId === undefined) {
@@ -54,6 +54,8 @@ class Builder {
     this.p.furthest.push(pair.furthest);
     this.p.updatedAt.push(pair.updatedAt);
     this.p.events.push(pair.events);
+    this.p.ts.push(ts);
+    this.p.lateEvents.push(pair.lateEvents);
     this.p.user.push(userId);
     this.p.slug.push(slugId);
     this.p.next.push(this.userHead[userId]!);
@@ -78,6 +80,8 @@ class Builder {
         furthest: Float64Array.from(p.furthest),
         updatedAt: Float64Array.from(p.updatedAt),
         events: Uint32Array.from(p.events),
+        ts: Float64Array.from(p.ts),
+        lateEvents: Uint32Array.from(p.lateEvents),
         user: Uint32Array.from(p.user),
         slug: Uint32Array.from(p.slug),
         next: Int32Array.from(p.next),
@@ -137,6 +141,9 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   const recent: (string | number)[][] = [];
   let users = 0;
   let pairs = 0;
+  // The movie catalogue (CONTRACT §5.2) is on every shard; it goes to every new shard. Retention
+  // coverage and series are not moved yet: the new shards count them from the reshard on.
+  const catalogue = new Map<string, [string, number, string | null]>();
   for (let k = 0; k < from; k++) {
     const storage = openReadOnly(config, k);
     let state: ShardState;
@@ -150,13 +157,14 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
     users += state.userCount;
     pairs += state.pairCount;
     recent.push(state.recent.entries());
-    state.forEachPair((user, slug, pair) => {
+    for (const entry of state.catalogue()) catalogue.set(entry[0], entry);
+    state.forEachPair((user, slug, pair, ts) => {
       const b = builders[shardOf(user, to)]!;
       if (!b.hasUser(user)) {
         const total = state.user(user)!;
         b.addUser(user, total.watchTime, total.movies);
       }
-      b.addPair(user, slug, pair);
+      b.addPair(user, slug, pair, ts);
     });
   }
   const keys = mergeRecent(recent);
@@ -169,7 +177,9 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   let newUsers = 0;
   let newPairs = 0;
   for (let k = 0; k < to; k++) {
-    const bytes = encodeSnapshot({ seq: 0, takenAt, state: builders[k]!.snapshot(keys) });
+    const state = ShardState.restore(builders[k]!.snapshot(keys), config.watchMaxStep, undefined, config.insights);
+    for (const [slug, duration, title] of catalogue.values()) state.putMovie(slug, duration, title);
+    const bytes = encodeSnapshot({ seq: 0, takenAt, state: state.snapshot() });
     const storage = openStorage(stagingConfig, k);
     await storage.snapshots.put(0, bytes);
     await storage.env.close();

@@ -1,14 +1,9 @@
 import type { Config } from '../config.js';
-import type { IngestBatch, FrontBackend } from '../protocol/index.js';
-import { ApiError, tooLarge, type Exchange, type Request } from '../http/index.js';
+import { eventBatch, type FrontBackend, type TimedEvent } from '../protocol/index.js';
+import { ApiError, type Exchange, type Request } from '../http/index.js';
+import { readJsonBody } from './body.js';
 import { toApiError } from './shard-errors.js';
 import { parseEvents } from './validate.js';
-
-/** `application/json`, with or without parameters; an absent Content-Type is read as JSON. */
-function isJson(contentType: string | undefined): boolean {
-  if (!contentType) return true;
-  return contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
-}
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,256}$/;
 
@@ -30,46 +25,32 @@ function idempotencyKey(header: string | undefined): string | null {
  */
 export function ingest(config: Config, shards: FrontBackend) {
   return (ex: Exchange, req: Request): void => {
-    const declared = Number(req.headers.contentLength);
-    if (declared > config.maxBodyBytes) {
-      ex.discardBody(); // registered before answering: uWS forbids touching a finished response
-      ex.error(tooLarge(config.maxBodyBytes));
-      return;
-    }
-    const json = isJson(req.headers.contentType);
-    let key: string | null;
-    try {
+    let key: string | null = null;
+    const checkKey = (): void => {
       key = idempotencyKey(req.headers.idempotencyKey);
-    } catch (err) {
-      ex.error(err);
-      return;
-    }
-    ex.readBody(config.maxBodyBytes, (body) => {
-      if (!json) {
-        ex.error(new ApiError(415, 'unsupported_media_type', `Content-Type ${JSON.stringify(req.headers.contentType)} is not supported; send application/json.`));
-        return;
-      }
-      let events;
-      try {
-        events = parseEvents(body, config.maxBatch);
-      } catch (err) {
-        ex.error(err);
-        return;
-      }
-      const receivedAt = Date.now();
-      // One IngestBatch per shard: [receivedAt, key, user, slug, at, user, slug, at, ...]
-      const batches = new Map<number, IngestBatch>();
-      for (const e of events) {
-        const k = shards.shardOf(e.user);
-        let batch = batches.get(k);
-        if (!batch) batches.set(k, (batch = [receivedAt, key]));
-        batch.push(e.user, e.slug, e.at);
-      }
-      const parts = [...batches].map(([k, batch]) => shards.ingest(k, batch, (batch.length - 2) / 3));
-      Promise.all(parts).then(
-        (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
-        (err: unknown) => ex.error(toApiError(err, 'ingest')),
-      );
-    });
+    };
+    readJsonBody(
+      config,
+      ex,
+      req,
+      (body) => {
+        const events = parseEvents(body, config.maxBatch);
+        const receivedAt = Date.now();
+        // One event batch per shard (protocol/records.ts: the v1 shape, plus ts when some event has one).
+        const byShard = new Map<number, TimedEvent[]>();
+        for (const e of events) {
+          const k = shards.shardOf(e.user);
+          let list = byShard.get(k);
+          if (!list) byShard.set(k, (list = []));
+          list.push(e);
+        }
+        const parts = [...byShard].map(([k, list]) => shards.ingest(k, eventBatch(receivedAt, key, list), list.length));
+        Promise.all(parts).then(
+          (accepted) => ex.json(200, { accepted: accepted.reduce((a, b) => a + b, 0) }),
+          (err: unknown) => ex.error(toApiError(err, 'ingest')),
+        );
+      },
+      checkKey,
+    );
   };
 }

@@ -1,18 +1,10 @@
-import { mergePartials, topMoviesOf, type PairView, type FrontBackend } from '../protocol/index.js';
-import { ApiError, notFound, type Handler, type Request } from '../http/index.js';
-import { toApiError } from './shard-errors.js';
+import { mergeMovie, topMoviesOf, type FrontBackend, type PairProgress, type PairView } from '../protocol/index.js';
+import { notFound } from '../http/index.js';
+import { iso, parseLimit, respond } from './respond.js';
 
-/** Runs an async query handler and turns its result or error into the response. */
-function respond(run: (req: Request) => Promise<unknown>): Handler {
-  return (ex, req) => {
-    run(req).then(
-      (body) => ex.json(200, body),
-      (err: unknown) => ex.error(toApiError(err, 'query')),
-    );
-  };
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** §5.2: progress, completed and resumeAt, present only when the movie's duration is known. */
+const progressFields = (p: PairProgress): PairProgress =>
+  p.progress === undefined ? {} : { progress: p.progress, completed: p.completed!, resumeAt: p.resumeAt! };
 
 const pairBody = (p: PairView) => ({
   slug: p.slug,
@@ -21,18 +13,12 @@ const pairBody = (p: PairView) => ({
   furthest: p.furthest,
   events: p.events,
   updatedAt: iso(p.updatedAt),
+  ...progressFields(p),
 });
 
-/** `limit` from the query string: a plain decimal integer in 1..max, `fallback` when absent. */
-export function parseLimit(query: string, fallback: number, max: number): number {
-  const raw = new URLSearchParams(query).get('limit');
-  if (raw === null) return fallback;
-  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
-    throw new ApiError(400, 'invalid_query', `limit must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-}
+export const noMovie = (slug: string) => notFound(`No metadata or events have been recorded for movie ${JSON.stringify(slug)}.`);
 
+/** The query routes of CONTRACT §4 (with the §5 fields their bodies gain). */
 export function queryHandlers(shards: FrontBackend) {
   const ownerOf = (user: string) => shards.shardOf(user);
   const noUser = (user: string) => notFound(`No events have been recorded for user ${JSON.stringify(user)}.`);
@@ -48,13 +34,13 @@ export function queryHandlers(shards: FrontBackend) {
     pair: respond(async ({ params: { user = '', slug = '' } }) => {
       const p = await shards.query(ownerOf(user), { op: 'pair', user, slug });
       if (!p) throw noPair(user, slug);
-      return { user, ...pairBody(p) };
+      return { user, ...pairBody(p), lateEvents: p.lateEvents };
     }),
 
     latest: respond(async ({ params: { user = '', slug = '' } }) => {
       const p = await shards.query(ownerOf(user), { op: 'pair', user, slug });
       if (!p) throw noPair(user, slug);
-      return { user, slug, at: p.at, updatedAt: iso(p.updatedAt) };
+      return { user, slug, at: p.at, updatedAt: iso(p.updatedAt), ...progressFields(p) };
     }),
 
     userMovies: respond(async ({ params: { user = '' }, query }) => {
@@ -65,9 +51,11 @@ export function queryHandlers(shards: FrontBackend) {
     }),
 
     movieWatchTime: respond(async ({ params: { slug = '' } }) => {
-      const [total] = mergePartials(await shards.queryAll({ op: 'movies', slugs: [slug] }));
-      if (!total) throw notFound(`No events have been recorded for movie ${JSON.stringify(slug)}.`);
-      return { slug, watchTime: total.watchTime, viewers: total.viewers };
+      const m = mergeMovie(await shards.queryAll({ op: 'movie', slug }));
+      if (!m) throw noMovie(slug);
+      return m.completions === undefined
+        ? { slug, watchTime: m.watchTime, viewers: m.viewers }
+        : { slug, watchTime: m.watchTime, viewers: m.viewers, completions: m.completions };
     }),
 
     topMovies: respond(async ({ query }) => {

@@ -1,4 +1,5 @@
 import { Event, Name } from '../api/event-schema.js';
+import { MovieBody } from '../api/movie-schema.js';
 import * as R from '../api/response-schema.js';
 
 /**
@@ -34,6 +35,12 @@ const SCHEMAS: Record<string, Schema> = {
   Pair: R.Pair,
   UserMovies: R.UserMovies,
   TopMovies: R.TopMovies,
+  MovieBody,
+  MovieStored: R.MovieStored,
+  Movie: R.Movie,
+  Retention: R.Retention,
+  Series: R.Series,
+  ContinueWatching: R.ContinueWatching,
   Health: R.Health,
   Ready: R.Ready,
   Index: R.Index,
@@ -128,6 +135,41 @@ const ingest: Operation = {
   security: optionalBearer,
 };
 
+const putMovie: Operation = {
+  operationId: 'putMovie',
+  summary: 'Set a movie’s duration and title',
+  description:
+    'Stores the movie’s metadata (CONTRACT §5.2) durably on every shard, like events: 200 once every shard has committed it, and every answer after that ' +
+    'uses it. A second PUT replaces it; unknown properties are ignored. Setting or changing the duration applies to every existing pair at once ' +
+    '(progress, completed, resumeAt, completions). A 503 may leave some shards with the new metadata: retry the same PUT.',
+  tags: ['catalogue'],
+  parameters: [slugParam],
+  requestBody: { required: true, content: { 'application/json': { schema: ref('MovieBody') } } },
+  responses: {
+    200: json('the stored movie', 'MovieStored'),
+    400: error('invalid_json, invalid_movie (with details) or invalid_path'),
+    401: common[401],
+    405: common[405],
+    413: error('payload_too_large: body over MAX_BODY_BYTES'),
+    415: error('unsupported_media_type: a Content-Type other than application/json'),
+    503: common[503],
+    507: error('insufficient_storage: a shard disk or LMDB map is full', ['RetryAfter']),
+  },
+  security: optionalBearer,
+};
+
+const seriesParams = [
+  { name: 'step', in: 'query', required: false, description: 'bucket width [minute]', schema: { type: 'string', enum: ['minute', 'hour'], default: 'minute' } },
+  {
+    name: 'from',
+    in: 'query',
+    required: false,
+    description: 'ISO-8601 start (UTC when it has no offset) [to − 1 h for minute, to − 24 h for hour]',
+    schema: { type: 'string', format: 'date-time' },
+  },
+  { name: 'to', in: 'query', required: false, description: 'ISO-8601 end, exclusive [now]; at most 1440 buckets from `from`', schema: { type: 'string', format: 'date-time' } },
+];
+
 const query = (operationId: string, summary: string, description: string, ok: object, parameters: object[], notFound = true): Operation => ({
   operationId,
   summary,
@@ -136,7 +178,7 @@ const query = (operationId: string, summary: string, description: string, ok: ob
   parameters,
   responses: {
     200: ok,
-    400: error('invalid_path (bad percent-encoding) or invalid_query (bad limit)'),
+    400: error('invalid_path (bad percent-encoding) or invalid_query (bad limit, step, from or to)'),
     401: common[401],
     ...(notFound ? { 404: error('not_found: no events for this user, movie or pair') } : {}),
     405: common[405],
@@ -203,12 +245,66 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/movies/top': {
     GET: query('topMovies', 'Top movies by watch time', 'Highest total watch time first, ties by slug ascending; exact across shards.', json('the top movies', 'TopMovies'), [limitParam(10)], false),
+    PUT: {
+      ...putMovie,
+      operationId: 'putMovieTop',
+      summary: 'Set the duration and title of the movie “top”',
+      description: 'PUT /movies/{slug} for the slug `top`, whose GET is the top list.',
+      parameters: [],
+    },
+  },
+  '/movies/:slug': {
+    GET: query(
+      'movie',
+      'A movie',
+      'Its metadata (duration, title) when set, its totals, and, with a duration, the number of viewers who completed it. 404 when it has neither metadata nor events.',
+      json('the movie', 'Movie'),
+      [slugParam],
+    ),
+    PUT: putMovie,
+  },
+  '/movies/:slug/retention': {
+    GET: query(
+      'movieRetention',
+      'Retention curve',
+      'Distinct viewers per RETENTION_BUCKET_S-second bucket of the movie whose counted playback covered part of it (CONTRACT §5.3); exact across shards.',
+      json('the retention curve', 'Retention'),
+      [slugParam],
+    ),
+  },
+  '/movies/:slug/series': {
+    GET: query(
+      'movieSeries',
+      'Watch-time series of a movie',
+      'Watch time and events per minute or hour of server receive time (UTC); buckets without events are left out. Minutes are kept at least 24 h, hours at least 30 days.',
+      json('the series', 'Series'),
+      [slugParam, ...seriesParams],
+    ),
+  },
+  '/series': {
+    GET: query(
+      'series',
+      'Watch-time series of all movies',
+      'Watch time and events per minute or hour of server receive time (UTC) over every movie; buckets without events are left out.',
+      json('the series', 'Series'),
+      seriesParams,
+      false,
+    ),
   },
   '/movies/:slug/watch-time': {
     GET: query('movieWatchTime', 'Movie watch time', 'Total watch time of a movie over all users, and its number of viewers.', json('the movie total', 'MovieWatchTime'), [slugParam]),
   },
   '/users/:user/watch-time': {
     GET: query('userWatchTime', 'User watch time', 'Total watch time of a user over all movies, and the number of movies.', json('the user total', 'UserWatchTime'), [userParam]),
+  },
+  '/users/:user/continue-watching': {
+    GET: query(
+      'continueWatching',
+      'Continue watching',
+      'The user’s movies with a known duration that are started (resumeAt > 0) and not completed, most recently updated first, ties by slug ascending.',
+      json('what to resume', 'ContinueWatching'),
+      [userParam, limitParam(20)],
+    ),
   },
   '/users/:user/movies': {
     GET: query('userMovies', 'A user’s movies', 'The user’s pairs, most recently updated first, ties by slug ascending.', json('the user’s movies', 'UserMovies'), [userParam, limitParam(50)]),
@@ -293,7 +389,7 @@ export function documentFor(served: { path: string; methods: string[] }[], versi
       title: 'watch-time',
       version,
       description:
-        'Video heartbeats in, watch time out. Events `{"user", "slug", "at"}` are sharded by user; every answer reflects every acknowledged event. ' +
+        'Video heartbeats in, watch time out. Events `{"user", "slug", "at", "ts"?}` are sharded by user; every answer reflects every acknowledged event. ' +
         'Every error body is `{"error": CODE, "message": TEXT, ...}`. HEAD is served wherever GET is. ' +
         'With CORS_ORIGINS set, browsers on those origins may call every route (preflight OPTIONS is answered).',
       license: { name: 'Proprietary (UNLICENSED): all rights reserved', identifier: 'LicenseRef-UNLICENSED' },
@@ -301,7 +397,8 @@ export function documentFor(served: { path: string; methods: string[] }[], versi
     servers: [{ url: '/', description: 'the service that served this document' }],
     tags: [
       { name: 'ingest', description: 'POST heartbeats' },
-      { name: 'queries', description: 'watch time of users, movies and pairs' },
+      { name: 'catalogue', description: 'movie durations and titles' },
+      { name: 'queries', description: 'watch time of users, movies and pairs; retention, series, continue-watching' },
       { name: 'operations', description: 'health, metrics, documentation and the dashboard' },
     ],
     paths,

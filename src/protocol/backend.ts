@@ -1,4 +1,4 @@
-import type { IngestBatch } from './ingest.js';
+import type { IngestRecord } from './ingest.js';
 import type { Query, QueryResults } from './queries.js';
 
 /** One shard as the front's connection to it sees it (what /metrics and the dashboard show). */
@@ -31,7 +31,9 @@ export interface FrontBackend extends Backend {
   /** The routing key of a user's requests: its shard, or in cluster mode its partition. */
   shardOf(user: string): number;
   /** One request's events for `key`; resolves with the accepted count once durable (and replicated in cluster mode). */
-  ingest(key: number, batch: IngestBatch, events: number): Promise<number>;
+  ingest(key: number, batch: IngestRecord[number], events: number): Promise<number>;
+  /** How many routing keys there are (shards, or partitions in cluster mode): a catalogue write goes to every one. */
+  readonly keyCount: number;
   /** Shards of this host not connected yet (for /readyz). */
   readonly notReady: number[];
 }

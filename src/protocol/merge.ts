@@ -13,6 +13,7 @@ export function mergePartials(perShard: MoviePartial[][]): MoviePartial[] {
       if (t) {
         t.watchTime += p.watchTime;
         t.viewers += p.viewers;
+        if (p.completions !== undefined) t.completions = (t.completions ?? 0) + p.completions;
       } else {
         totals.set(p.slug, { ...p });
       }

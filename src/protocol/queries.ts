@@ -1,3 +1,4 @@
+import type { InsightsQuery, InsightsResults } from './insights.js';
 import type { LatestPair, MoviePartial, PairView, ShardTop, UserTotals } from './views.js';
 
 export type Query =
@@ -10,9 +11,10 @@ export type Query =
   | { op: 'status' }
   | { op: 'metrics' }
   | { op: 'snapshot' }
-  | { op: 'latest'; n: number };
+  | { op: 'latest'; n: number }
+  | InsightsQuery;
 
-export interface QueryResults {
+export interface QueryResults extends InsightsResults {
   user: UserTotals | null;
   pair: PairView | null;
   userMovies: PairView[] | null;

@@ -1,13 +1,16 @@
 /** What a shard answers about its pairs and movies (the bodies of query results). */
+import type { MovieCatalogueFields, PairProgress } from './insights.js';
 
 /** One (user, movie) pair: the user is implied by the query. */
-export interface PairView {
+export interface PairView extends PairProgress {
   slug: string;
   watchTime: number;
   at: number;
   furthest: number;
   events: number;
   updatedAt: number;
+  /** §5.1: events refused as late or repeated by their client time */
+  lateEvents: number;
 }
 
 /** A pair as the dashboard's "latest events" list shows it. */
@@ -26,7 +29,7 @@ export interface UserTotals {
 }
 
 /** One shard's part of a movie's totals: the parts of all shards add up to the movie's totals. */
-export interface MoviePartial {
+export interface MoviePartial extends MovieCatalogueFields {
   slug: string;
   watchTime: number;
   viewers: number;

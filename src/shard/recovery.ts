@@ -37,7 +37,9 @@ export function recover(config: Config, shard: number, storage: ShardStorage): R
     }
   }
   const recent = new RecentRequests(config.dedupWindowMs, config.dedupMaxKeys);
-  const state = snapshot ? ShardState.restore(snapshot.state, config.watchMaxStep, recent) : new ShardState(config.watchMaxStep, recent);
+  const state = snapshot
+    ? ShardState.restore(snapshot.state, config.watchMaxStep, recent, config.insights)
+    : new ShardState(config.watchMaxStep, recent, config.insights);
   let seq = snapshot?.seq ?? 0;
   let records = 0;
   let events = 0;

@@ -187,6 +187,14 @@ export class Shard {
       }
       case 'latest':
         return this.state.latest(Math.max(0, Math.min(q.n, 1000)));
+      case 'movie':
+        return this.state.movie(q.slug);
+      case 'retention':
+        return this.state.retention(q.slug);
+      case 'series':
+        return this.state.series(q.slug, q.step, q.from, q.to);
+      case 'continueWatching':
+        return this.state.continueWatching(q.user, q.limit);
     }
   }
 

@@ -1,11 +1,13 @@
-import { compareNames, type LatestPair, type MoviePartial, type PairView, type ShardTop, type UserTotals } from '../protocol/index.js';
+import { compareNames, STEP_MS, type ContinueItem, type LatestPair, type MovieDetailPartial, type MoviePartial, type PairView, type RetentionPartial, type SeriesPoint, type SeriesStep, type ShardTop, type UserTotals } from '../protocol/index.js';
 import { capacityFor, grown } from './columns.js';
 import { bestIds } from './bounded-heap.js';
+import { Insights, type InsightsSnapshot } from './insights/insights.js';
+import { DEFAULT_INSIGHTS, type InsightsConfig } from './insights/progress.js';
 import { Interner } from './interner.js';
 import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
 import { RecentRequests } from './recent-requests.js';
-import { applyHeartbeat } from './watch-rule.js';
+import { applyClassified, classify } from './watch-rule.js';
 
 export interface StateSnapshot {
   users: string[];
@@ -18,6 +20,8 @@ export interface StateSnapshot {
   pairs: PairColumns;
   /** RecentRequests.entries() */
   recent: (string | number)[];
+  /** §5 state; absent in snapshots written before insights */
+  insights?: InsightsSnapshot;
 }
 
 /**
@@ -38,12 +42,16 @@ export class ShardState {
   private movieViewers: Uint32Array = new Uint32Array(1024);
   private pairs = new PairTable();
   private leaders = new MovieLeaders();
+  private insights: Insights;
 
   constructor(
     readonly maxStep: number,
     /** Idempotency keys of recent requests: part of the state, so replay and snapshots keep them. */
     readonly recent = new RecentRequests(10 * 60_000, 1_000_000),
-  ) {}
+    readonly insightsConfig: InsightsConfig = DEFAULT_INSIGHTS,
+  ) {
+    this.insights = new Insights(insightsConfig, this.pairs);
+  }
 
   get userCount(): number {
     return this.users.size;
@@ -55,8 +63,8 @@ export class ShardState {
     return this.pairs.count;
   }
 
-  /** Applies one heartbeat (CONTRACT §3) received at `receivedAt` (ms since epoch). */
-  apply(user: string, slug: string, position: number, receivedAt: number): void {
+  /** Applies one heartbeat (CONTRACT §3, §5.1) received at `receivedAt` (ms since epoch), client time `ts` (NaN: none). */
+  apply(user: string, slug: string, position: number, receivedAt: number, ts = NaN): void {
     const userId = this.userIdFor(user);
     const slugId = this.slugIdFor(slug);
     const pairs = this.pairs;
@@ -66,11 +74,14 @@ export class ShardState {
       this.userHead[userId] = pair;
       this.userMovieCount[userId]!++;
       this.movieViewers[slugId]!++;
+      this.insights.pairAdded(pair, slugId);
     }
-    const before = pairs.watchTime[pair]!;
-    const next = applyHeartbeat(pairs.read(pair), position, receivedAt, this.maxStep);
+    const prev = pairs.read(pair);
+    const step = classify(prev, position, this.maxStep, ts);
+    const next = applyClassified(prev, step, position, receivedAt, ts);
     pairs.write(pair, next);
-    const gained = next.watchTime - before;
+    this.insights.applied(pair, slugId, step, prev.at, position, prev.furthest, next.furthest, receivedAt);
+    const gained = next.watchTime - prev.watchTime;
     if (gained !== 0) {
       this.userWatch[userId]! += gained;
       this.movieWatch[slugId]! += gained;
@@ -97,8 +108,21 @@ export class ShardState {
       this.movieWatch = grown(this.movieWatch, cap);
       this.movieViewers = grown(this.movieViewers, cap);
     }
-    if (id === known) this.leaders.touched(id, this.movieWatch, this.slugs.names);
+    if (id === known) {
+      this.leaders.touched(id, this.movieWatch, this.slugs.names);
+      this.insights.movieAdded(id, slug);
+    }
     return id;
+  }
+
+  /** The catalogue (§5.2): every movie's metadata, the same on every shard (read-only: for reshard). */
+  catalogue(): [slug: string, duration: number, title: string | null][] {
+    return [...this.insights.catalogue].map(([slug, m]) => [slug, m.duration, m.title]);
+  }
+
+  /** A movie record (§5.2 PUT): metadata for `slug`, on this shard whether or not it has its events. */
+  putMovie(slug: string, duration: number, title: string | null): void {
+    this.insights.putMovie(slug, this.slugs.idOf(slug), { duration, title });
   }
 
   user(user: string): UserTotals | null {
@@ -120,21 +144,24 @@ export class ShardState {
     const id = this.users.idOf(user);
     if (id === undefined) return null;
     const items: PairView[] = [];
-    for (let pair = this.userHead[id]!; pair >= 0; pair = this.pairs.next[pair]!) items.push(this.viewOf(pair));
+    for (let pair = this.userHead[id]!; pair >= 0; pair = this.pairs.next(pair)) items.push(this.viewOf(pair));
     items.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.slug, b.slug));
     return items.length > limit ? items.slice(0, limit) : items;
   }
 
   private viewOf(pair: number): PairView {
     const p = this.pairs;
-    return {
-      slug: this.slugs.names[p.slug[pair]!]!,
-      watchTime: p.watchTime[pair]!,
-      at: p.at[pair]!,
-      furthest: p.furthest[pair]!,
-      events: p.events[pair]!,
-      updatedAt: p.updatedAt[pair]!,
+    const view: PairView = {
+      slug: this.slugs.names[p.slug(pair)]!,
+      watchTime: p.watchTime(pair),
+      at: p.at(pair),
+      furthest: p.furthest(pair),
+      events: p.events(pair),
+      updatedAt: p.updatedAt(pair),
+      lateEvents: p.lateEvents(pair),
     };
+    const progress = this.insights.progress(p.slug(pair), view.at, view.furthest);
+    return progress ? Object.assign(view, progress) : view;
   }
 
   /** This shard's partial totals for each slug it has seen (unknown slugs are left out). */
@@ -142,9 +169,69 @@ export class ShardState {
     const out: MoviePartial[] = [];
     for (const slug of slugs) {
       const id = this.slugs.idOf(slug);
-      if (id !== undefined) out.push({ slug, watchTime: this.movieWatch[id]!, viewers: this.movieViewers[id]! });
+      if (id === undefined) continue;
+      const partial: MoviePartial = { slug, watchTime: this.movieWatch[id]!, viewers: this.movieViewers[id]! };
+      const { completions } = this.insights.movieFields(slug, id);
+      out.push(completions === undefined ? partial : { ...partial, completions });
     }
     return out;
+  }
+
+  // ---- viewer insights (CONTRACT §5): this shard's partials ----
+
+  /** A movie's partial with its metadata and completions; null when this shard knows neither. */
+  movie(slug: string): MovieDetailPartial | null {
+    const id = this.slugs.idOf(slug);
+    const fields = this.insights.movieFields(slug, id);
+    if (id === undefined && fields.duration === undefined) return null;
+    return { slug, watchTime: id === undefined ? 0 : this.movieWatch[id]!, viewers: id === undefined ? 0 : this.movieViewers[id]!, ...fields };
+  }
+
+  /** Distinct users per retention bucket on this shard; null when this shard knows neither metadata nor events. */
+  retention(slug: string): RetentionPartial | null {
+    const id = this.slugs.idOf(slug);
+    const { duration } = this.insights.movieFields(slug, id);
+    if (id === undefined && duration === undefined) return null;
+    const out: RetentionPartial = {
+      slug,
+      bucketSeconds: this.insightsConfig.retentionBucketS,
+      viewers: id === undefined ? 0 : this.movieViewers[id]!,
+      buckets: id === undefined ? [] : this.insights.retentionBuckets(id),
+    };
+    if (duration !== undefined) out.duration = duration;
+    return out;
+  }
+
+  /** Non-empty buckets overlapping [from, to] (ms), of one movie or (slug null) all; null for a slug this shard knows nothing of. */
+  series(slug: string | null, step: SeriesStep, from: number, to: number): SeriesPoint[] | null {
+    if (STEP_MS[step] === undefined) throw new Error(`unknown series step ${JSON.stringify(step)}`);
+    if (slug === null) return this.insights.series(step, undefined, from, to);
+    const id = this.slugs.idOf(slug);
+    if (id === undefined) return this.insights.catalogue.has(slug) ? [] : null;
+    return this.insights.series(step, id, from, to);
+  }
+
+  /**
+   * The user's pairs to resume (§5.2): known duration, resumeAt > 0, not completed; most recently
+   * updated first, ties by slug. null for an unknown user.
+   */
+  continueWatching(user: string, limit: number): ContinueItem[] | null {
+    const id = this.users.idOf(user);
+    if (id === undefined) return null;
+    const p = this.pairs;
+    const items: ContinueItem[] = [];
+    for (let pair = this.userHead[id]!; pair >= 0; pair = p.next(pair)) {
+      const movie = p.slug(pair);
+      const progress = this.insights.progress(movie, p.at(pair), p.furthest(pair));
+      if (!progress || progress.completed || !(progress.resumeAt! > 0)) continue;
+      const slug = this.slugs.names[movie]!;
+      const item: ContinueItem = { slug, resumeAt: progress.resumeAt!, progress: progress.progress!, duration: this.insights.durationOf(movie), updatedAt: p.updatedAt(pair) };
+      const title = this.insights.catalogue.get(slug)?.title;
+      if (title != null) item.title = title;
+      items.push(item);
+    }
+    items.sort((a, b) => b.updatedAt - a.updatedAt || compareNames(a.slug, b.slug));
+    return items.length > limit ? items.slice(0, limit) : items;
   }
 
   /** The `k` best movies of this shard by partial watch time (desc, slug asc), and whether that is all of them. */
@@ -161,23 +248,23 @@ export class ShardState {
     return { count: this.slugs.size, watch: this.movieWatch, names: this.slugs.names };
   }
 
-  /** Calls `fn` for every pair, in storage order (read-only: for export and reshard). */
-  forEachPair(fn: (user: string, slug: string, pair: PairView) => void): void {
+  /** Calls `fn` for every pair, in storage order, with its client time (§5.1; read-only: for export and reshard). */
+  forEachPair(fn: (user: string, slug: string, pair: PairView, ts: number) => void): void {
     const users = this.users.names;
-    const userOf = this.pairs.user;
-    for (let pair = 0; pair < this.pairs.count; pair++) fn(users[userOf[pair]!]!, this.slugs.names[this.pairs.slug[pair]!]!, this.viewOf(pair));
+    const p = this.pairs;
+    for (let pair = 0; pair < p.count; pair++) fn(users[p.user(pair)]!, this.slugs.names[p.slug(pair)]!, this.viewOf(pair), p.ts(pair));
   }
 
   /** The `n` most recently updated pairs, newest first (read-only: for the dashboard). O(pairs · log n). */
   latest(n: number): LatestPair[] {
-    const updated = this.pairs.updatedAt;
-    const newest = bestIds(this.pairs.count, n, (a, b) => updated[a]! < updated[b]! || (updated[a] === updated[b] && a < b));
+    const p = this.pairs;
+    const newest = bestIds(p.count, n, (a, b) => p.updatedAt(a) < p.updatedAt(b) || (p.updatedAt(a) === p.updatedAt(b) && a < b));
     return newest.map((pair) => ({
-      user: this.users.names[this.pairs.user[pair]!]!,
-      slug: this.slugs.names[this.pairs.slug[pair]!]!,
-      at: this.pairs.at[pair]!,
-      watchTime: this.pairs.watchTime[pair]!,
-      updatedAt: updated[pair]!,
+      user: this.users.names[p.user(pair)]!,
+      slug: this.slugs.names[p.slug(pair)]!,
+      at: p.at(pair),
+      watchTime: p.watchTime(pair),
+      updatedAt: p.updatedAt(pair),
     }));
   }
 
@@ -194,11 +281,12 @@ export class ShardState {
       movieViewers: this.movieViewers.slice(0, m),
       pairs: this.pairs.columns(),
       recent: this.recent.entries(),
+      insights: this.insights.snapshot(m),
     };
   }
 
-  static restore(s: StateSnapshot, maxStep: number, recent?: RecentRequests): ShardState {
-    const state = new ShardState(maxStep, recent);
+  static restore(s: StateSnapshot, maxStep: number, recent?: RecentRequests, insightsConfig: InsightsConfig = DEFAULT_INSIGHTS): ShardState {
+    const state = new ShardState(maxStep, recent, insightsConfig);
     state.recent.restore(s.recent);
     state.users = Interner.from(s.users);
     state.slugs = Interner.from(s.slugs);
@@ -211,6 +299,7 @@ export class ShardState {
     state.movieViewers = grown(s.movieViewers, mcap);
     state.pairs = PairTable.fromColumns(s.pairs);
     state.leaders = new MovieLeaders(false);
+    state.insights = Insights.restore(s.insights ?? null, insightsConfig, s.slugs, state.pairs);
     return state;
   }
 }

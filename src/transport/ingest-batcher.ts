@@ -1,5 +1,5 @@
 import { ShardRejected, type ShardClient } from './client.js';
-import { Kind, packr, type IngestBatch, type IngestRecord, type ShardFailure } from '../protocol/index.js';
+import { Kind, packr, type IngestRecord, type ShardFailure } from '../protocol/index.js';
 
 /** Past this many events a frame is sent without waiting for the end of the turn. */
 const MAX_FRAME_EVENTS = 50_000;
@@ -29,7 +29,7 @@ export class IngestBatcher {
   ) {}
 
   /** Resolves with the number of events the shard accepted for this batch once it is durable. */
-  add(batch: IngestBatch, events: number): Promise<number> {
+  add(batch: IngestRecord[number], events: number): Promise<number> {
     return new Promise((resolve, reject) => {
       if (this.events > 0 && this.events + events > this.maxFrameEvents) this.flush();
       this.batches.push(batch);

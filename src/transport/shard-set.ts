@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { socketPath } from '../data-dir.js';
 import { shardOf } from '../hash.js';
-import { Kind, packr, type FrontBackend, type IngestBatch, type Query, type QueryResults, type ShardLink } from '../protocol/index.js';
+import { Kind, packr, type FrontBackend, type IngestRecord, type Query, type QueryResults, type ShardLink } from '../protocol/index.js';
 import { ShardClient } from './client.js';
 import { IngestBatcher } from './ingest-batcher.js';
 
@@ -26,6 +26,10 @@ export class ShardSet implements FrontBackend {
     return this.clients;
   }
 
+  get keyCount(): number {
+    return this.config.shards;
+  }
+
   shardOf(user: string): number {
     return shardOf(user, this.config.shards);
   }
@@ -46,8 +50,11 @@ export class ShardSet implements FrontBackend {
     return this.notReady;
   }
 
-  /** Sends one request's events for `shard`; resolves with the accepted count once durable. */
-  ingest(shard: number, batch: IngestBatch, events: number): Promise<number> {
+  /**
+   * Sends one request's events (or a movie record) for `shard`; resolves with the accepted count
+   * once durable.
+   */
+  ingest(shard: number, batch: IngestRecord[number], events: number): Promise<number> {
     return this.batchers[shard]!.add(batch, events);
   }
 

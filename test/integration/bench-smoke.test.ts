@@ -47,10 +47,13 @@ t.test('npm run bench -- --smoke runs every section and writes results.json', { 
   measured('ingest-batch', r.ingestBatch);
   measured('ingest-single, DURABILITY=commit', r.ingestSingleCommit);
   measured('ingest-batch, DURABILITY=commit', r.ingestBatchCommit);
+  measured('ingest-single, insights in use', r.ingestSingleInsights);
+  measured('ingest-batch, insights in use', r.ingestBatchInsights);
+  t.equal(r.ingestSingleInsights?.errors, 0, 'no ingest request with ts failed');
   measured('query-under-load ingest', r.query?.ingest);
   t.equal(r.ingestSingle?.errors, 0, 'no ingest request failed');
   t.equal(r.ingestBatch?.errors, 0, 'no batch request failed');
-  for (const kind of ['user', 'pair', 'movie', 'top10']) {
+  for (const kind of ['user', 'pair', 'movie', 'top10', 'retention', 'continueWatching']) {
     const k = r.query?.kinds[kind];
     t.ok(k && k.requests > 0 && Number.isFinite(k.p99Ms.median), `query-under-load timed ${kind} GETs`);
     t.equal(k?.errors, 0, `every ${kind} GET answered 200`);

@@ -118,6 +118,12 @@ t.test("HEAD carries the GET's Content-Length and no body, and the connection st
     t.equal(head.extra, 0, 'no body');
     t.notOk(head.closed, 'the connection stays open');
   }
+  const stream = await raw(conn, 'HEAD', '/dashboard/events');
+  t.same(
+    [stream.status, header(stream, 'content-type'), stream.extra, stream.closed],
+    [200, 'text/event-stream', 0, false],
+    'HEAD of the event stream: its headers, no stream',
+  );
   const metrics = await raw(conn, 'HEAD', '/metrics');
   t.ok(Number(header(metrics, 'content-length')) > 1000, `HEAD /metrics reports the exposition's length (${header(metrics, 'content-length')})`);
   // Pipelined: a HEAD and a GET in one write are both answered, in order, on the same connection.

@@ -99,6 +99,41 @@ if (!existsSync(CHROMIUM)) {
     t.comment(`dashboard screenshot: ${shot}`);
     console.log(`# dashboard screenshot: ${shot}`);
     t.ok(existsSync(shot));
+
+    // The overall watch-time series (§5.4) joins the events/s chart.
+    const minutes = await page.$$eval('#series rect', (rects) => rects.filter((r) => Number(r.getAttribute('height')) > 0).length);
+    t.ok(minutes > 0, `${minutes} non-empty minutes in the overall watch-time chart`);
+
+    // Pick a movie: its retention curve and watch-time series (§5.3, §5.4) are drawn.
+    const put = await fetch(`${svc.url}/movies/film-0`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duration: 600, title: 'Film Zero' }) });
+    t.equal(put.status, 200);
+    const options = await page.$$eval('#movies option', (els) => els.map((o) => o.getAttribute('value')));
+    t.ok(options.includes('film-0'), 'the top movies are offered to pick from');
+    await page.fill('#movie', 'film-0');
+    await page.click('#pick button');
+    await page.waitForFunction(`document.querySelector('#movie-summary').textContent.includes('Film Zero')`, null, { timeout: 15_000 });
+    const summary = await text(page, '#movie-summary');
+    t.match(summary, /Film Zero \(film-0\) · duration 10 min 0 s · \d+ viewers · watched .* · 0 completed/, summary);
+    const retention = await (await fetch(`${svc.url}/movies/film-0/retention`)).json() as { buckets: number[] };
+    const drawn = await page.$$eval('#retention rect', (rects) => rects.map((r) => Number(r.getAttribute('height'))));
+    t.equal(drawn.length, retention.buckets.length, `one bar per ${retention.buckets.length} retention buckets (to the duration)`);
+    t.ok(drawn.filter((h) => h > 0).length > 0, 'the curve has viewers');
+    t.equal(drawn.length, 20, '600 s in 30 s buckets');
+    const movieMinutes = await page.$$eval('#movie-series rect', (rects) => rects.filter((r) => Number(r.getAttribute('height')) > 0).length);
+    t.ok(movieMinutes > 0, 'the movie series has watch time');
+    await page.fill('#movie', 'no-such-movie');
+    await page.click('#pick button');
+    await page.waitForFunction(`document.querySelector('#movie-summary').textContent.startsWith('no-such-movie:')`, null, { timeout: 15_000 });
+    t.match(await text(page, '#movie-summary'), /No metadata or events/);
+    await page.fill('#movie', 'film-0');
+    await page.click('#pick button');
+    await page.waitForFunction(`document.querySelector('#movie-summary').textContent.includes('Film Zero')`, null, { timeout: 15_000 });
+    t.same(errors, [], 'no script errors');
+    const movieShot = join(ARTIFACTS, 'dashboard-movie.png');
+    await (await page.$('#insights'))!.screenshot({ path: movieShot });
+    t.comment(`movie insights screenshot: ${movieShot}`);
+    t.ok(existsSync(movieShot));
+    t.same(foreign, [], 'nothing loaded from outside the service');
     await page.close();
   });
 

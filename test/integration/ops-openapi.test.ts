@@ -7,7 +7,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import * as R from '../../src/api/response-schema.js';
 import { documentFor, LIMIT_PATTERN, OPERATIONS } from '../../src/ops/openapi.js';
-import { parseLimit } from '../../src/front/queries.js';
+import { parseLimit } from '../../src/front/respond.js';
 import { ROOT, Service } from '../helpers/service.js';
 
 /** /openapi.json matches the routes the front serves, real responses match its schemas, and /docs works offline. */
@@ -41,12 +41,12 @@ t.test('every documented operation is served, with exactly the documented method
   const doc = (await svc.get('/openapi.json')).body;
   t.equal(doc.openapi, '3.1.0');
   const paths = Object.entries(doc.paths as Record<string, Record<string, unknown>>);
-  t.ok(paths.length >= 17, `${paths.length} paths documented`);
+  t.ok(paths.length >= 22, `${paths.length} paths documented`);
   for (const [path, item] of paths) {
     const methods = Object.keys(item).map((m) => m.toUpperCase());
     const url = fill(path);
     for (const method of methods) {
-      const body = method === 'POST' ? { user: 'bob', slug: 'm1', at: 5 } : undefined;
+      const body = method === 'POST' ? { user: 'bob', slug: 'm1', at: 5 } : method === 'PUT' ? { duration: 600 } : undefined;
       const r = await request(method, url, body);
       t.not(r.status, 405, `${method} ${url} is served`);
       t.notMatch(r.text, /"No route /, `${method} ${url} is a route`);
@@ -81,6 +81,21 @@ t.test('real responses match the documented schemas', async (t) => {
   check('Latest', R.Latest, (await svc.get('/users/alice/movies/m1/latest')).body);
   check('UserMovies', R.UserMovies, (await svc.get('/users/carol/movies')).body);
   check('TopMovies', R.TopMovies, (await svc.get('/movies/top')).body);
+  const put = await request('PUT', '/movies/m1', { duration: 40, title: 'M one', ignored: true });
+  check('MovieStored', R.MovieStored, JSON.parse(put.text));
+  check('Movie', R.Movie, (await svc.get('/movies/m1')).body);
+  check('MovieWatchTime (with completions)', R.MovieWatchTime, (await svc.get('/movies/m1/watch-time')).body);
+  check('Pair (with progress)', R.Pair, (await svc.get('/users/alice/movies/m1')).body);
+  check('Latest (with progress)', R.Latest, (await svc.get('/users/alice/movies/m1/latest')).body);
+  check('UserMovies (with progress)', R.UserMovies, (await svc.get('/users/alice/movies')).body);
+  check('Retention', R.Retention, (await svc.get('/movies/m1/retention')).body);
+  check('Series', R.Series, (await svc.get('/movies/m1/series?step=hour')).body);
+  check('Series (all)', R.Series, (await svc.get('/series')).body);
+  t.equal((await svc.post({ user: 'dave', slug: 'm1', at: 10, ts: 1 })).status, 200);
+  check('ContinueWatching', R.ContinueWatching, (await svc.get('/users/dave/continue-watching')).body);
+  t.ok((await svc.get('/users/dave/continue-watching')).body.items.length === 1, 'dave has m1 to continue');
+  check('Error (invalid_movie)', R.ErrorBody, JSON.parse((await request('PUT', '/movies/m1', { duration: 0 })).text));
+  check('Error (invalid_query)', R.ErrorBody, (await svc.get('/series?step=day')).body);
   check('Health', R.Health, (await svc.get('/healthz')).body);
   check('Ready', R.Ready, (await svc.get('/readyz')).body);
   check('Index', R.Index, (await svc.get('/')).body);

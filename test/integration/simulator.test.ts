@@ -71,3 +71,21 @@ t.test('a service with INGEST_TOKEN and QUERY_TOKEN: the simulator sends them fr
   t.match(refused.out, /acked 0, retried 0, failed 5 /);
   t.match(refused.out, /401 unauthorized/);
 });
+
+t.test('insights: late and repeated heartbeats, the catalogue, retention, series and continue-watching verify; a wrong COMPLETE_RATIO is caught', async (t) => {
+  const other = await Service.start({ shards: 2, env: { COMPLETE_RATIO: '0.8' } });
+  t.teardown(async () => {
+    await other.dispose();
+    other.removeData();
+  });
+  const args = ['--url', other.url, '--viewers', '80', '--movies', '8', '--events', '6000', '--batch', '1-10', '--interval', '60', '--verify', '--exclusive'];
+  const right = await simulate([...args, '--complete-ratio', '0.8']);
+  t.equal(right.code, 0, right.out + right.err.slice(-1000));
+  t.match(right.out, /insights: 6000 events of which [1-9]\d* late or repeated/);
+  t.match(right.out, /verify: checked [1-9]\d*, mismatches 0 /);
+  t.match(right.out, /verify: insights: \d+ movies \(metadata, completions: [1-9]\d* completed pairs\), \d+ retention curves, [1-9]\d* series, 80 continue-watching lists/);
+  t.match(right.out, /overall series compared exactly/);
+  const wrong = await simulate([...args, '--complete-ratio', '0.9', '--seed', '2']);
+  t.equal(wrong.code, 1, 'the simulator believes 0.9, the service uses 0.8');
+  t.match(wrong.out, /mismatch: .*(completed|completions|continue-watching)/);
+});

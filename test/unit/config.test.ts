@@ -22,6 +22,7 @@ t.test('an empty environment gives the documented defaults', async (t) => {
     ingestToken: undefined,
     queryToken: undefined,
     lmdbMapBytes: 64 * 1024 ** 3,
+    insights: { completeRatio: 0.9, resumeMinRatio: 0.05, retentionBucketS: 30 },
     corsOrigins: null,
   });
   t.ok(defaultShards() >= 2, 'at least two shards by default');

@@ -113,7 +113,9 @@ async function simulate(args: string[]): Promise<{ code: number; out: string }> 
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
   err.resume();
-  const code = await main(args, { out: out as unknown as NodeJS.WriteStream, err: err as unknown as NodeJS.WriteStream });
+  // The stand-in speaks contract v1 (no ts, catalogue or §5 reads): the dispatcher is what is tested here.
+  const v1 = args.includes('--url') ? [...args, '--v1'] : args;
+  const code = await main(v1, { out: out as unknown as NodeJS.WriteStream, err: err as unknown as NodeJS.WriteStream });
   return { code, out: text };
 }
 

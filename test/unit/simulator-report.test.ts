@@ -3,7 +3,8 @@ import t from 'tap';
 import { parseOptions, UsageError } from '../../scripts/simulator/options.js';
 import { Progress, progressLine, summary } from '../../scripts/simulator/report.js';
 import { LatencyHistogram, Stats } from '../../scripts/simulator/stats.js';
-import { close, reportLines } from '../../scripts/simulator/verify.js';
+import { close } from '../../scripts/simulator/check.js';
+import { reportLines } from '../../scripts/simulator/verify.js';
 
 t.test('latency quantiles within 1 %', async (t) => {
   const h = new LatencyHistogram();
@@ -50,11 +51,13 @@ t.test('progress: plain periodic lines when not a TTY', async (t) => {
 });
 
 t.test('verify report line and float tolerance', async (t) => {
-  const lines = reportLines({ checked: 12, mismatches: 2, first: ['user "a": watchTime expected 1, got 2'], users: 1, movies: 1, pairs: 5, skipped: 0, retriedPairs: 3, doubledPairs: 1 });
+  const insights = { checked: true, movies: 1, retention: 1, series: 2, continueWatching: 1, completions: 0, lateEvents: 3, progressPairs: 4, overallSeries: 'not checked' };
+  const lines = reportLines({ checked: 12, mismatches: 2, first: ['user "a": watchTime expected 1, got 2'], users: 1, movies: 1, pairs: 5, skipped: 0, retriedPairs: 3, doubledPairs: 1, insights });
   t.match(lines[0], /^verify: checked 12, mismatches 2 \(/);
-  t.equal(lines[2], '  mismatch: user "a": watchTime expected 1, got 2');
-  t.match(lines[1], /^verify: 3 pairs had a retry .*; 1 of them count that event twice/);
-  t.equal(lines[3], '  ... and 1 more');
+  t.match(lines[1], /^verify: insights: 1 movies .* 1 retention curves, 2 series, 1 continue-watching lists, 4 pairs with progress, 3 late events; overall series not checked/);
+  t.match(lines[2], /^verify: 3 pairs had a retry .*; 1 of them count that event twice/);
+  t.equal(lines[3], '  mismatch: user "a": watchTime expected 1, got 2');
+  t.equal(lines[4], '  ... and 1 more');
   t.ok(close(0.1 + 0.2, 0.3, 1e-9));
   t.ok(close(0, 0, 1e-9));
   t.notOk(close(1, 1.000001, 1e-9));

@@ -40,7 +40,7 @@ t.test('sessions mix playback, pauses, exact steps, seeks, rewinds and fractiona
 });
 
 t.test('only the configured behaviours happen', async (t) => {
-  const calm: Behaviour = { ...DEFAULT_BEHAVIOUR, pause: 0, seek: 0, rewind: 0, exactStep: 0, switchMovie: 0, stop: 0, fractional: 0 };
+  const calm: Behaviour = { ...DEFAULT_BEHAVIOUR, pause: 0, seek: 0, rewind: 0, exactStep: 0, switchMovie: 0, stop: 0, fractional: 0, ts: 0 };
   const m = new ViewerModel(catalogue(3, 5), calm, 2);
   const events = Array.from({ length: 300 }, (_, i) => m.next(i % 3));
   const k = steps(events, 60);
@@ -66,7 +66,7 @@ t.test("a viewer's heartbeats do not depend on how the others are interleaved", 
 });
 
 t.test('sessions end at the end of the movie', async (t) => {
-  const calm: Behaviour = { ...DEFAULT_BEHAVIOUR, pause: 0, seek: 0, rewind: 0, exactStep: 0, switchMovie: 0, stop: 0, fractional: 0, interval: 1000 };
+  const calm: Behaviour = { ...DEFAULT_BEHAVIOUR, pause: 0, seek: 0, rewind: 0, exactStep: 0, switchMovie: 0, stop: 0, fractional: 0, ts: 0, interval: 1000 };
   const cat = catalogue(1, 1);
   const m = new ViewerModel(cat, calm, 1);
   const d = cat.durations[0]!;

@@ -12,7 +12,7 @@ t.test('user, pair and movie totals follow the rule', async (t) => {
   s.apply('u2', 'm1', 500, 6); // seek
   t.same(s.user('u1'), { watchTime: 35, movies: 2 });
   t.same(s.user('u2'), { watchTime: 0, movies: 1 });
-  t.same(s.pair('u1', 'm1'), { slug: 'm1', watchTime: 30, at: 30, furthest: 30, events: 2, updatedAt: 2 });
+  t.same(s.pair('u1', 'm1'), { slug: 'm1', watchTime: 30, at: 30, furthest: 30, events: 2, updatedAt: 2, lateEvents: 0 });
   t.same(s.movies(['m1', 'm2', 'nope']), [
     { slug: 'm1', watchTime: 30, viewers: 2 },
     { slug: 'm2', watchTime: 5, viewers: 1 },

@@ -309,6 +309,10 @@ export class Partitions implements PartitionHandler {
       case 'metrics':
       case 'snapshot':
         throw new Error(`${q.op} is answered by the member`);
+      default:
+        // Viewer insights (CONTRACT §5) are partition state like the rest, but not wired into
+        // cluster members yet: say so rather than answer from part of the data.
+        throw new Error(`the ${q.op} query (viewer insights) is not supported in cluster mode yet`);
     }
   }
 

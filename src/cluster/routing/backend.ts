@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import { Kind, packr, type FrontBackend, type IngestBatch, type Query, type QueryResults, type ShardLink } from '../../protocol/index.js';
+import { Kind, packr, type FrontBackend, type IngestRecord, type Query, type QueryResults, type ShardLink } from '../../protocol/index.js';
 import { ShardRejected, ShardUnavailable } from '../../transport/client.js';
 import { IngestBatcher } from '../../transport/ingest-batcher.js';
 import { ShardSet } from '../../transport/shard-set.js';
@@ -18,7 +18,7 @@ const REMOTE_FRAME_EVENTS = 1000;
 
 /** Where one partition's requests go: a shard process of this host, or a member of another. */
 interface Target {
-  ingest(batch: IngestBatch, events: number): Promise<number>;
+  ingest(batch: IngestRecord[number], events: number): Promise<number>;
   query<Q extends Query>(q: Q): Promise<QueryResults[Q['op']]>;
 }
 
@@ -61,6 +61,10 @@ export class ClusterBackend implements FrontBackend {
     return this.engine.names.partitions;
   }
 
+  get keyCount(): number {
+    return this.partitions;
+  }
+
   get links(): readonly ShardLink[] {
     return this.local.links;
   }
@@ -80,7 +84,7 @@ export class ClusterBackend implements FrontBackend {
     return partitionOf(user, this.partitions);
   }
 
-  ingest(partition: number, batch: IngestBatch, events: number): Promise<number> {
+  ingest(partition: number, batch: IngestRecord[number], events: number): Promise<number> {
     let target: Target;
     try {
       target = this.target(partition);

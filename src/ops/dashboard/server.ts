@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bearerCheck, notFound, StaticBody, type EventStream, type Exchange, type Request } from '../../http/index.js';
 import { logger } from '../../log.js';
-import { compareNames, topMoviesOf, type Backend, type LatestPair } from '../../protocol/index.js';
+import { compareNames, mergeSeries, topMoviesOf, type Backend, type LatestPair } from '../../protocol/index.js';
 import type { Metrics } from '../metrics.js';
 
 /** The page and its files live in the source tree (plain HTML/CSS/JS, no build step). */
@@ -16,6 +16,8 @@ const FILES: Record<string, string> = {
 const HISTORY_SECONDS = 300;
 const TOP = 10;
 const LATEST = 12;
+/** Minutes of the overall watch-time series in a frame. */
+const SERIES_MINUTES = 60;
 /** A viewer whose socket stays this many ticks behind is dropped (its buffer would grow forever). */
 const MAX_BACKLOGGED_TICKS = 10;
 
@@ -44,6 +46,8 @@ export interface DashboardFrame {
   }[];
   top: { slug: string; watchTime: number; viewers: number }[];
   latest: LatestPair[];
+  /** watch time and events per minute over all movies, the last hour (non-empty minutes; §5.4) */
+  series: { t: number; watchTime: number; events: number }[];
 }
 
 /**
@@ -127,7 +131,7 @@ export class Dashboard {
   }
 
   private async frame(): Promise<DashboardFrame> {
-    const [stats, top, latest] = await Promise.all([this.metrics.shardMetrics(), this.top(), this.latest()]);
+    const [stats, top, latest, series] = await Promise.all([this.metrics.shardMetrics(), this.top(), this.latest(), this.series()]);
     const now = Date.now();
     const history = this.history.slice();
     while (history.length < HISTORY_SECONDS) history.unshift(0);
@@ -152,7 +156,19 @@ export class Dashboard {
       }),
       top,
       latest,
+      series,
     };
+  }
+
+  /** The overall minute series of the last hour, from the shards' partials (empty while a shard is down). */
+  private async series(): Promise<DashboardFrame['series']> {
+    const to = Date.now();
+    const from = to - SERIES_MINUTES * 60_000;
+    try {
+      return mergeSeries(await this.shards.queryAll({ op: 'series', slug: null, step: 'minute', from, to })) ?? [];
+    } catch {
+      return [];
+    }
   }
 
   private async top(): Promise<DashboardFrame['top']> {

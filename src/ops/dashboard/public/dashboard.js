@@ -1,6 +1,7 @@
 // The live dashboard: follows /dashboard/events (server-sent events, one frame a second) and
-// renders it. Plain DOM, no library, nothing loaded from elsewhere. With QUERY_TOKEN set, open
-// /dashboard#token=<token>: the token is passed on to the feed.
+// renders it; a picked movie's retention curve and watch-time series come from the API itself
+// (GET /movies/{slug}, /retention, /series). Plain DOM, no library, nothing loaded from elsewhere.
+// With QUERY_TOKEN set, open /dashboard#token=<token>: the token is passed on to the feed and API.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -32,12 +33,14 @@ function fill(tableId, rows) {
   );
 }
 
-function chart(series) {
-  const svg = $('chart');
-  const max = Math.max(1, ...series);
+const token = new URLSearchParams(location.hash.slice(1)).get('token');
+
+/** Bars for `series` in the SVG `id`, scaled to `max` (default: the largest value). */
+function bars(id, series, max = Math.max(1, ...series)) {
+  const svg = $(id);
   const w = 600 / series.length;
   const ns = 'http://www.w3.org/2000/svg';
-  const bars = series.map((v, i) => {
+  const rects = series.map((v, i) => {
     const h = (v / max) * 118;
     const r = document.createElementNS(ns, 'rect');
     r.setAttribute('class', 'bar');
@@ -47,8 +50,53 @@ function chart(series) {
     r.setAttribute('height', String(h));
     return r;
   });
-  svg.replaceChildren(...bars);
-  $('peak').textContent = `peak ${fmt(max)}/s`;
+  svg.replaceChildren(...rects);
+  return max;
+}
+
+/** Watch time per minute of the last hour, from a series' items (missing minutes are 0). */
+function perMinute(items, now) {
+  const end = Math.floor(now / 60000);
+  const out = new Array(60).fill(0);
+  for (const i of items) {
+    const k = 59 - (end - Math.floor((typeof i.t === 'number' ? i.t : Date.parse(i.t)) / 60000));
+    if (k >= 0 && k < 60) out[k] += i.watchTime;
+  }
+  return out;
+}
+
+function api(path) {
+  return fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) =>
+    r.json().then((body) => (r.ok ? body : Promise.reject(new Error(body.message || `${r.status}`)))),
+  );
+}
+
+let picked = null;
+
+/** The picked movie's summary, retention curve and last hour of watch time. */
+async function showMovie() {
+  if (!picked) return;
+  const slug = picked;
+  const path = `/movies/${encodeURIComponent(slug)}`;
+  try {
+    const [movie, retention, series] = await Promise.all([api(path), api(`${path}/retention`), api(`${path}/series?step=minute`)]);
+    if (slug !== picked) return;
+    const parts = [movie.title ? `${movie.title} (${slug})` : slug];
+    parts.push(movie.duration !== undefined ? `duration ${secs(movie.duration)}` : 'no duration set');
+    parts.push(`${fmt(movie.viewers)} viewers`, `watched ${secs(movie.watchTime)}`);
+    if (movie.completions !== undefined) parts.push(`${fmt(movie.completions)} completed`);
+    $('movie-summary').textContent = parts.join(' · ');
+    const shares = retention.buckets.map((n) => (retention.viewers > 0 ? n / retention.viewers : 0));
+    bars('retention', shares, 1);
+    const peak = Math.max(0, ...retention.buckets);
+    $('retention-peak').textContent = `${retention.bucketSeconds} s buckets · most ${fmt(peak)} of ${fmt(retention.viewers)} viewers`;
+    $('retention-end').textContent = secs(retention.buckets.length * retention.bucketSeconds);
+    const minutes = bars('movie-series', perMinute(series.items, Date.now()));
+    $('movie-series-peak').textContent = `peak ${secs(minutes)} a minute`;
+  } catch (err) {
+    $('movie-summary').textContent = `${slug}: ${err.message}`;
+    for (const id of ['retention', 'movie-series']) $(id).replaceChildren();
+  }
 }
 
 function render(f) {
@@ -58,7 +106,15 @@ function render(f) {
   const sum = (k) => (f.shards.every((s) => s[k] !== null) ? f.shards.reduce((a, s) => a + s[k], 0) : null);
   $('users').textContent = fmt(sum('users'));
   $('pairs').textContent = fmt(sum('pairs'));
-  chart(f.eventsPerSecond);
+  $('peak').textContent = `peak ${fmt(bars('chart', f.eventsPerSecond))}/s`;
+  $('series-peak').textContent = `peak ${secs(bars('series', perMinute(f.series, f.now)))} a minute`;
+  $('movies').replaceChildren(
+    ...f.top.map((m) => {
+      const o = document.createElement('option');
+      o.value = m.slug;
+      return o;
+    }),
+  );
   fill(
     'shards',
     f.shards.map((s) => [
@@ -87,7 +143,6 @@ function render(f) {
 }
 
 function connect() {
-  const token = new URLSearchParams(location.hash.slice(1)).get('token');
   const source = new EventSource('/dashboard/events' + (token ? `?token=${encodeURIComponent(token)}` : ''));
   const status = $('status');
   source.onopen = () => {
@@ -104,5 +159,12 @@ function connect() {
     status.className = 'status down';
   };
 }
+
+$('pick').addEventListener('submit', (e) => {
+  e.preventDefault();
+  picked = $('movie').value.trim() || null;
+  void showMovie();
+});
+setInterval(() => void showMovie(), 5000);
 
 connect();

@@ -1,0 +1,37 @@
+/** The settings of CONTRACT §5.2 and §5.3 a shard needs (from COMPLETE_RATIO, RESUME_MIN_RATIO, RETENTION_BUCKET_S). */
+export interface InsightsConfig {
+  /** A pair is completed when furthest >= completeRatio × duration. */
+  completeRatio: number;
+  /** resumeAt is `at` when resumeMinRatio × duration <= at < completeRatio × duration, else 0. */
+  resumeMinRatio: number;
+  /** Retention bucket width in seconds. */
+  retentionBucketS: number;
+}
+
+export const DEFAULT_INSIGHTS: InsightsConfig = { completeRatio: 0.9, resumeMinRatio: 0.05, retentionBucketS: 30 };
+
+/** The furthest position from which a pair counts as completed (Infinity without a duration). */
+export function completeThreshold(duration: number, completeRatio: number): number {
+  return duration === duration ? completeRatio * duration : Infinity;
+}
+
+export interface Progress {
+  progress: number;
+  completed: boolean;
+  resumeAt: number;
+}
+
+/**
+ * A pair's §5.2 fields, computed at read time from its `at`, `furthest` and the movie's duration,
+ * so setting or changing a duration applies to every pair at once. The shard's completion counts
+ * use the same threshold (completeThreshold), so they always agree with `completed`.
+ */
+export function progressOf(at: number, furthest: number, duration: number, c: InsightsConfig): Progress {
+  const threshold = completeThreshold(duration, c.completeRatio);
+  const progress = furthest / duration;
+  return {
+    progress: progress < 1 ? progress : 1,
+    completed: furthest >= threshold,
+    resumeAt: c.resumeMinRatio * duration <= at && at < threshold ? at : 0,
+  };
+}
