@@ -1,3 +1,5 @@
+import type { IngestRecord } from './ingest.js';
+
 /** Frame kinds. Requests go front -> shard; replies carry the id of their request. */
 export const Kind = {
   /** body: an IngestRecord, stored by the shard as it arrives; reply: Ack */
@@ -6,6 +8,11 @@ export const Kind = {
   Query: 2,
   /** shard -> front right after connecting: a Hello */
   Hello: 3,
+  /**
+   * Cluster mode: body a PartitionIngest, a record for one partition whatever it holds (a catalogue
+   * PUT goes to every partition and names none by its users); reply: Ack with one entry.
+   */
+  PartitionIngest: 4,
   /**
    * body: the accepted count of each batch of the IngestRecord, in order. In cluster mode a batch
    * may fail alone (its partition is not served here now): its entry is then a ShardFailure.
@@ -16,6 +23,11 @@ export const Kind = {
   /** body: a ShardFailure */
   Failure: 0x13,
 } as const;
+
+export interface PartitionIngest {
+  partition: number;
+  record: IngestRecord;
+}
 
 export interface Hello {
   shard: number;

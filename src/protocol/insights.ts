@@ -16,11 +16,12 @@ export interface SeriesPoint {
 export type SeriesStep = 'minute' | 'hour';
 export const STEP_MS: Record<SeriesStep, number> = { minute: 60_000, hour: 3_600_000 };
 
+// partitions (cluster mode): the partitions the member must answer for, or refuse (see cluster/member)
 export type InsightsQuery =
-  | { op: 'movie'; slug: string }
-  | { op: 'retention'; slug: string }
+  | { op: 'movie'; slug: string; partitions?: number[] }
+  | { op: 'retention'; slug: string; partitions?: number[] }
   /** slug null: all movies. Buckets floor(from/step) .. floor(to/step), from/to in ms. */
-  | { op: 'series'; slug: string | null; step: SeriesStep; from: number; to: number }
+  | { op: 'series'; slug: string | null; step: SeriesStep; from: number; to: number; partitions?: number[] }
   | { op: 'continueWatching'; user: string; limit: number };
 
 export interface InsightsResults {

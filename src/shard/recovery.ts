@@ -4,7 +4,7 @@ import { WtError } from '../errors.js';
 import { applyRecord, decodeRecord } from './apply-batch.js';
 import { RecentRequests } from './recent-requests.js';
 import { decodeSnapshot, type SnapshotRecord } from './snapshot.js';
-import { ShardState } from './state.js';
+import { ShardState, type StateSnapshot } from './state.js';
 import type { ShardStorage } from './storage.js';
 
 export interface Recovered {
@@ -23,6 +23,15 @@ export class CorruptLog extends WtError {
   }
 }
 
+/**
+ * A shard's state as the config sets it up (watch rule, Idempotency-Key memory, insights), from a
+ * snapshot's state or empty: one function for shards and for cluster partitions.
+ */
+export function stateFrom(config: Config, snapshot: StateSnapshot | null): ShardState {
+  const recent = new RecentRequests(config.dedupWindowMs, config.dedupMaxKeys);
+  return snapshot ? ShardState.restore(snapshot, config.watchMaxStep, recent, config.insights) : new ShardState(config.watchMaxStep, recent, config.insights);
+}
+
 /** Rebuilds a shard's state: the newest intact snapshot, then every log record after it. */
 export function recover(config: Config, shard: number, storage: ShardStorage): Recovered {
   const started = performance.now();
@@ -36,10 +45,7 @@ export function recover(config: Config, shard: number, storage: ShardStorage): R
       skippedSnapshots.push({ seq: key, reason: (err as Error).message });
     }
   }
-  const recent = new RecentRequests(config.dedupWindowMs, config.dedupMaxKeys);
-  const state = snapshot
-    ? ShardState.restore(snapshot.state, config.watchMaxStep, recent, config.insights)
-    : new ShardState(config.watchMaxStep, recent, config.insights);
+  const state = stateFrom(config, snapshot?.state ?? null);
   let seq = snapshot?.seq ?? 0;
   let records = 0;
   let events = 0;
@@ -47,9 +53,7 @@ export function recover(config: Config, shard: number, storage: ShardStorage): R
     try {
       for (const n of applyRecord(state, decodeRecord(value))) events += n;
     } catch (err) {
-      throw new CorruptLog(
-        `shard ${shard}: log record seq ${key} in ${shardDir(config.dataDir, shard)} cannot be decoded (${(err as Error).message})`,
-      );
+      throw new CorruptLog(`shard ${shard}: log record seq ${key} in ${shardDir(config.dataDir, shard)} cannot be decoded (${(err as Error).message})`);
     }
     seq = key;
     records++;

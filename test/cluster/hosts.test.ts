@@ -89,6 +89,46 @@ t.test('read-your-writes across hosts; Idempotency-Key recognised by the other h
   const keyed = await call(`${a.url}/movies/keyed/watch-time`);
   t.same(keyed.body, { slug: 'keyed', watchTime: 20 * P, viewers: P }, 'applied once');
 
+  // Viewer insights (§5): the catalogue PUT reaches every partition, each member merges its
+  // partitions' partials, each host merges the members'.
+  const json = { 'content-type': 'application/json' };
+  const put = await call(`${a.url}/movies/ins-m`, { method: 'PUT', headers: json, body: JSON.stringify({ duration: 100, title: 'Insights' }) });
+  t.same([put.status, put.body], [200, { slug: 'ins-m', title: 'Insights', duration: 100 }], 'catalogue PUT through host A');
+  for (const user of users) {
+    const r = await call(`${b.url}/events`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify([0, 30, 60, 95].map((at) => ({ user, slug: 'ins-m', at }))),
+    });
+    t.equal(r.status, 200, `insights events for ${user} through host B`);
+  }
+  const resume = await call(`${b.url}/events`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify([0, 40].map((at) => ({ user: 'ins-resumer', slug: 'ins-m', at }))),
+  });
+  t.equal(resume.status, 200);
+  for (const h of [a, b]) {
+    const movie = await call(`${h.url}/movies/ins-m`);
+    t.same(
+      movie.body,
+      { slug: 'ins-m', title: 'Insights', duration: 100, watchTime: 95 * P + 40, viewers: P + 1, completions: P },
+      'movie detail over every partition',
+    );
+    const retention = await call(`${h.url}/movies/ins-m/retention`);
+    t.match(retention.body, { slug: 'ins-m', viewers: P + 1 }, 'retention viewers summed over partitions');
+    t.equal(retention.body.buckets[0], P + 1, 'every viewer in the first bucket');
+    t.equal(retention.body.buckets.length, 4, 'as many buckets as the duration has');
+    const series = await call(`${h.url}/movies/ins-m/series?step=hour`);
+    t.equal(
+      (series.body.items as { watchTime: number }[]).reduce((sum, i) => sum + i.watchTime, 0),
+      95 * P + 40,
+      'series summed over partitions',
+    );
+    const cw = await call(`${h.url}/users/ins-resumer/continue-watching`);
+    t.match(cw.body.items, [{ slug: 'ins-m', title: 'Insights', resumeAt: 40, progress: 0.4, duration: 100 }], 'continue-watching from the owner');
+  }
+
   const c = await call(`${a.url}/cluster`);
   t.equal(c.status, 200);
   t.equal(c.body.mode, 'cluster');

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../config.js';
 import { socketPath } from '../../data-dir.js';
 import { initLogger, logger } from '../../log.js';
 import { exitWithParent, onShutdownSignal, runMain } from '../../process.js';
-import { Kind, packr, type Hello, type Query, type ShardFailure, type ShardMetrics, type ShardStatus } from '../../protocol/index.js';
+import { Kind, packr, type Hello, type PartitionIngest, type Query, type ShardFailure, type ShardMetrics, type ShardStatus } from '../../protocol/index.js';
 import { listenFrames } from '../../transport/server.js';
 import { loadClusterConfig } from '../config.js';
 import { Coordinator } from '../coordinator.js';
@@ -83,6 +83,11 @@ async function main(): Promise<void> {
       if (kind === Kind.Ingest) {
         if (stopping) throw new PartitionUnavailable(`member ${id} is shutting down`);
         return [Kind.Ack, packr.pack(await partitions.ingest(body))];
+      }
+      if (kind === Kind.PartitionIngest) {
+        if (stopping) throw new PartitionUnavailable(`member ${id} is shutting down`);
+        const { partition, record } = packr.unpack(body) as PartitionIngest;
+        return [Kind.Ack, packr.pack([await partitions.ingestInto(partition, record)])];
       }
       if (kind === Kind.Query) {
         const q = packr.unpack(body) as Query;

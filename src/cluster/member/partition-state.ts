@@ -1,9 +1,9 @@
 import type { Config } from '../../config.js';
 import type { IngestRecord } from '../../protocol/index.js';
 import { applyRecord, decodeRecord } from '../../shard/apply-batch.js';
-import { RecentRequests } from '../../shard/recent-requests.js';
+import { stateFrom } from '../../shard/recovery.js';
 import { decodeSnapshot, encodeSnapshot } from '../../shard/snapshot.js';
-import { ShardState } from '../../shard/state.js';
+import type { ShardState } from '../../shard/state.js';
 import type { PartitionState } from '../partition-handoff.js';
 import type { LogRecord } from '../record.js';
 import type { Snapshot } from '../snapshots.js';
@@ -25,17 +25,12 @@ export class ShardPartition implements PartitionState {
   private readonly results = new WeakMap<Uint8Array, number[]>();
 
   constructor(private readonly config: Config) {
-    this.state = emptyState(config);
+    this.state = stateFrom(config, null);
   }
 
   restore(snapshot: Snapshot | null): void {
-    if (!snapshot) {
-      this.state = emptyState(this.config);
-      return;
-    }
-    const bytes = Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength);
-    const record = decodeSnapshot(bytes);
-    this.state = ShardState.restore(record.state, this.config.watchMaxStep, recentRequests(this.config));
+    const bytes = snapshot && Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength);
+    this.state = stateFrom(this.config, bytes ? decodeSnapshot(bytes).state : null);
   }
 
   /** An item for the log, with its batches remembered so that applying it does not decode it again. */
@@ -65,12 +60,4 @@ export class ShardPartition implements PartitionState {
     this.eventsSinceSnapshot = 0;
     return encodeSnapshot({ seq, takenAt: Date.now(), state: this.state.snapshot() });
   }
-}
-
-function recentRequests(config: Config): RecentRequests {
-  return new RecentRequests(config.dedupWindowMs, config.dedupMaxKeys);
-}
-
-function emptyState(config: Config): ShardState {
-  return new ShardState(config.watchMaxStep, recentRequests(config));
 }

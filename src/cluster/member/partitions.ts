@@ -1,6 +1,11 @@
 import type { Config } from '../../config.js';
 import { logger } from '../../log.js';
 import {
+  eventShape,
+  isMovieRecord,
+  mergeMovie,
+  mergeRetention,
+  mergeSeries,
   mergePartials,
   packr,
   topMovies,
@@ -278,10 +283,29 @@ export class Partitions implements PartitionHandler {
     return results;
   }
 
+  /**
+   * A record addressed to one partition whatever it holds (Kind.PartitionIngest): a catalogue PUT
+   * names no user, so the front sends it to every partition by number. Appended, applied and
+   * answered like events.
+   */
+  async ingestInto(partition: number, record: IngestRecord): Promise<number | ShardFailure> {
+    try {
+      const e = this.serve(partition);
+      const bytes = packr.pack(record);
+      const item = e.state.item(bytes, decodeRecord(bytes));
+      await e.appender.append(item);
+      return e.state.accepted(item).reduce((a, b) => a + b, 0);
+    } catch (err) {
+      return failureOf(err);
+    }
+  }
+
   /** The partition of an event batch (-1 when it has no events), or why it cannot be taken. */
   private partitionOfBatch(batch: IngestRecord[number]): number | string {
-    if (typeof batch[0] !== 'number') return 'this kind of record is not supported in cluster mode yet';
-    const events = Math.floor((batch.length - 2) / 3);
+    if (isMovieRecord(batch)) return 'a catalogue record names no user: send it to its partition (PartitionIngest)';
+    const shape = eventShape(batch);
+    if (typeof shape === 'string') return shape;
+    const events = shape.events;
     if (events === 0) return -1;
     const p = partitionOf(batch[2] as string, this.partitions);
     for (let e = 1; e < events; e++) {
@@ -305,14 +329,24 @@ export class Partitions implements PartitionHandler {
         return this.top(q.k, this.servedFor(q.partitions));
       case 'latest':
         return this.latest(Math.max(0, Math.min(q.n, 1000)));
+      // Viewer insights: a movie's partials merged over this member's partitions with the
+      // front's own merge functions (their results are partials of the same shape again).
+      case 'movie':
+        return mergeMovie(this.servedFor(q.partitions).map((e) => e.state.state.movie(q.slug)));
+      case 'retention': {
+        const parts = this.servedFor(q.partitions).map((e) => e.state.state.retention(q.slug));
+        const merged = mergeRetention(parts);
+        const duration = parts.find((p) => p?.duration !== undefined)?.duration;
+        return merged && (duration === undefined ? merged : { ...merged, duration });
+      }
+      case 'series':
+        return mergeSeries(this.servedFor(q.partitions).map((e) => e.state.state.series(q.slug, q.step, q.from, q.to)));
+      case 'continueWatching':
+        return this.serve(partitionOf(q.user, this.partitions)).state.state.continueWatching(q.user, q.limit);
       case 'status':
       case 'metrics':
       case 'snapshot':
         throw new Error(`${q.op} is answered by the member`);
-      default:
-        // Viewer insights (CONTRACT §5) are partition state like the rest, but not wired into
-        // cluster members yet: say so rather than answer from part of the data.
-        throw new Error(`the ${q.op} query (viewer insights) is not supported in cluster mode yet`);
     }
   }
 

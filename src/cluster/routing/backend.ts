@@ -1,5 +1,16 @@
 import type { Config } from '../../config.js';
-import { Kind, packr, type FrontBackend, type IngestRecord, type Query, type QueryResults, type ShardLink } from '../../protocol/index.js';
+import {
+  isMovieRecord,
+  Kind,
+  packr,
+  type FrontBackend,
+  type IngestRecord,
+  type PartitionIngest,
+  type Query,
+  type QueryResults,
+  type ShardFailure,
+  type ShardLink,
+} from '../../protocol/index.js';
 import { ShardRejected, ShardUnavailable } from '../../transport/client.js';
 import { IngestBatcher } from '../../transport/ingest-batcher.js';
 import { ShardSet } from '../../transport/shard-set.js';
@@ -20,7 +31,11 @@ const REMOTE_FRAME_EVENTS = 1000;
 interface Target {
   ingest(batch: IngestRecord[number], events: number): Promise<number>;
   query<Q extends Query>(q: Q): Promise<QueryResults[Q['op']]>;
+  request(kind: number, body: Uint8Array, weight: number): Promise<Buffer>;
 }
+
+/** Gathering queries answered per member for exactly the partitions the table gives it. */
+const SCOPED = new Set<Query['op']>(['movies', 'top', 'movie', 'retention', 'series']);
 
 /**
  * The front's Backend in cluster mode. A user's requests go to its partition's owner (the lease
@@ -43,9 +58,10 @@ export class ClusterBackend implements FrontBackend {
     readonly local: ShardSet,
     readonly table: OwnershipTable,
   ) {
-    this.locals = local.clients.map((_, k) => ({
+    this.locals = local.clients.map((client, k) => ({
       ingest: (batch, events) => local.ingest(k, batch, events),
       query: (q) => local.query(k, q),
+      request: (kind, body, weight) => client.request(kind, body, weight, true),
     }));
   }
 
@@ -91,7 +107,16 @@ export class ClusterBackend implements FrontBackend {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return target.ingest(batch, events).catch((err: unknown) => this.refused(err));
+    // A catalogue record names no user: it goes to its partition by number.
+    const sent = isMovieRecord(batch) ? this.ingestInto(target, partition, batch) : target.ingest(batch, events);
+    return sent.catch((err: unknown) => this.refused(err));
+  }
+
+  private async ingestInto(target: Target, partition: number, batch: IngestRecord[number]): Promise<number> {
+    const body = packr.pack({ partition, record: [batch] } satisfies PartitionIngest);
+    const [answer] = packr.unpack(await target.request(Kind.PartitionIngest, body, 1)) as (number | ShardFailure)[];
+    if (typeof answer === 'number') return answer;
+    throw new ShardRejected(answer ?? { code: 'unavailable', message: `no answer for partition ${partition}` });
   }
 
   async query<Q extends Query>(key: number, q: Q): Promise<QueryResults[Q['op']]> {
@@ -109,7 +134,7 @@ export class ClusterBackend implements FrontBackend {
       this.table.refreshSoon();
       throw new ShardUnavailable(`partitions ${unowned.join(', ')} have no owner right now (a host joined, left or failed)`);
     }
-    const scoped = q.op === 'movies' || q.op === 'top';
+    const scoped = SCOPED.has(q.op);
     return Promise.all(
       [...groups].map(([member, partitions]) =>
         this.targetOf(member)
@@ -153,6 +178,7 @@ export class ClusterBackend implements FrontBackend {
         target: {
           ingest: (batch, events) => batcher.add(batch, events),
           query: async (q) => packr.unpack(await link.request(Kind.Query, packr.pack(q), 1)) as never,
+          request: (kind, body, weight) => link.request(kind, body, weight),
         },
       };
       this.remotes.set(member, remote);
