@@ -24,6 +24,21 @@ const nats = await NatsCluster.start();
 const hosts: Service[] = [];
 try {
   for (const id of ['host-a', 'host-b']) hosts.push(await startHost(nats, id, { cluster: 'bench', partitions }));
+  // Measure once the second host has its share: the hand-over of a join is not what is measured.
+  for (let i = 0; i < 240; i++) {
+    const c = (await (await fetch(`${hosts[0]!.url}/cluster`)).json()) as { partitions: { host: string | null; serving: boolean }[] };
+    const b = c.partitions.filter((p) => p.serving && p.host === 'host-b').length;
+    if (b === partitions / 2 && c.partitions.every((p) => p.serving)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // CPU of every process of the cluster over each run.
+  const watch: Record<string, number> = {};
+  for (const [i, h] of hosts.entries()) {
+    const tag = i === 0 ? 'a' : 'b';
+    watch[`front-${tag}`] = (await h.pids('wt-front'))[0]!;
+    for (const [k, pid] of (await h.pids('wt-shard')).entries()) watch[`member-${tag}${k}`] = pid;
+  }
+  for (let i = 0; i < nats.size; i++) watch[nats.name(i)] = nats.pid(i)!;
   const script = join(ROOT, 'bench/ingest.lua');
   for (const [mode, batch] of [
     ['batch', 100],
@@ -31,7 +46,15 @@ try {
   ] as const) {
     const results: WrkResult[] = await Promise.all(
       hosts.map((h, i) =>
-        runWrk({ wrk, url: `${h.url}/events`, script, seconds, connections: connections / 2, args: [mode, batch, 100_000, 1000, 4096, i + 1, 0] }),
+        runWrk({
+          wrk,
+          url: `${h.url}/events`,
+          script,
+          seconds,
+          connections: connections / 2,
+          args: [mode, batch, 100_000, 1000, 4096, i + 1, 0],
+          watch: i === 0 ? watch : {},
+        }),
       ),
     );
     const rps = results.reduce((a, r) => a + r.rps, 0);
@@ -48,6 +71,7 @@ try {
         p50ms: Math.max(...results.map((r) => r.latencyUs.p50)) / 1000,
         p99ms: Math.max(...results.map((r) => r.latencyUs.p99)) / 1000,
         machineCores: results[0]!.machineCores,
+        cores: Object.fromEntries(Object.entries(results[0]!.procCores).map(([k, v]) => [k, Math.round(v * 100) / 100])),
       }),
     );
   }

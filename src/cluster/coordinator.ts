@@ -5,6 +5,8 @@ import type { Members } from './members.js';
 const LOAD_CONCURRENCY = 4;
 /** Hand-overs (drain, snapshot, purge) overlap this many at a time: a SIGTERM must finish within 20 s. */
 const HANDOVER_CONCURRENCY = 8;
+/** How soon to look again while partitions of the target are still being handed over. */
+const WAITING_POLL_MS = 250;
 
 /** Runs `fn` over `items`, at most `n` at a time. */
 async function eachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -66,6 +68,7 @@ export class Coordinator {
   private balancing: Promise<void> = Promise.resolve();
   private stopping = false;
   private renewing = false;
+  private soonTimer: NodeJS.Timeout | undefined;
   readonly stats: CoordinatorStats = { renewals: 0, renewalsUnanswered: 0, acquired: 0, released: 0, lost: 0, relinquished: 0 };
 
   constructor(private readonly o: CoordinatorOptions) {}
@@ -87,9 +90,7 @@ export class Coordinator {
     await this.o.members.join();
     const every = this.o.leases.timings.renewEveryMs;
     this.renewTimer = setInterval(() => void this.renewAll(), every);
-    this.balanceTimer = setInterval(() => {
-      this.balancing = this.balancing.then(() => this.balance()).catch((err: unknown) => this.log('balance failed', { error: String(err) }));
-    }, every);
+    this.balanceTimer = setInterval(() => this.rebalance(), every);
     if (this.o.settleMs) await new Promise((r) => setTimeout(r, this.o.settleMs));
     this.balancing = this.balance();
     await this.balancing;
@@ -102,6 +103,7 @@ export class Coordinator {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.balanceTimer);
+    clearTimeout(this.soonTimer);
     await this.balancing.catch(() => {});
     await this.o.members.leave();
     await eachLimited(this.owned(), HANDOVER_CONCURRENCY, (p) => this.handOver(p));
@@ -127,6 +129,7 @@ export class Coordinator {
   abandon(): void {
     this.stopping = true;
     clearInterval(this.balanceTimer);
+    clearTimeout(this.soonTimer);
     clearInterval(this.renewTimer);
     this.o.members.stop();
   }
@@ -162,6 +165,24 @@ export class Coordinator {
     this.o.handler.lost(partition, why);
   }
 
+  /** Queues a balance after the one running (balances never overlap). */
+  private rebalance(): void {
+    this.balancing = this.balancing.then(() => this.balance()).catch((err: unknown) => this.log('balance failed', { error: String(err) }));
+  }
+
+  /**
+   * While partitions of this member's target are still held by others that are handing them
+   * over, look again soon rather than at the next tick: each poll saved is time the partition
+   * has no owner.
+   */
+  private soon(): void {
+    if (this.soonTimer || this.stopping) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      this.rebalance();
+    }, WAITING_POLL_MS);
+  }
+
   private async balance(): Promise<void> {
     if (this.stopping) return;
     const [members, holders] = await Promise.all([this.o.members.list(), this.o.leases.holders()]);
@@ -174,13 +195,20 @@ export class Coordinator {
     });
     if (this.stopping) return;
     const taken: [number, Lease][] = [];
+    let waiting = 0;
     for (const p of plan.take) {
       if (this.stopping) break;
       // Held by a live member that has not handed it over yet: its create would fail anyway.
       const holder = holders.get(p);
-      if (holder !== undefined && holder !== this.id && ids.includes(holder)) continue;
+      if (holder !== undefined && holder !== this.id && ids.includes(holder)) {
+        waiting++;
+        continue;
+      }
       const lease = await this.o.leases.acquire(p).catch(() => null);
-      if (!lease) continue;
+      if (!lease) {
+        waiting++;
+        continue;
+      }
       this.held.set(p, lease);
       this.stats.acquired++;
       this.log('partition acquired', { partition: p, owner: lease.owner, previous: holder ?? null });
@@ -188,6 +216,7 @@ export class Coordinator {
     }
     // Loads (snapshot + replay) overlap a few at a time: a failover moves many partitions at once.
     await eachLimited(taken, LOAD_CONCURRENCY, ([p, lease]) => this.load(p, lease));
+    if (waiting > 0) this.soon();
   }
 
   private async load(p: number, lease: Lease): Promise<void> {
