@@ -53,6 +53,8 @@ export interface CoordinatorOptions {
    * other and do not take everything only to hand half of it over a moment later.
    */
   settleMs?: number;
+  /** After each balance: whether this member now holds exactly its target (nothing to take or hand over). */
+  onBalanced?: (balanced: boolean) => void;
 }
 
 /**
@@ -217,6 +219,8 @@ export class Coordinator {
     // Loads (snapshot + replay) overlap a few at a time: a failover moves many partitions at once.
     await eachLimited(taken, LOAD_CONCURRENCY, ([p, lease]) => this.load(p, lease));
     if (waiting > 0) this.soon();
+    const loaded = taken.every(([p, lease]) => this.held.get(p) === lease);
+    this.o.onBalanced?.(!this.stopping && waiting === 0 && loaded && taken.length === plan.take.length && plan.release.length === 0);
   }
 
   private async load(p: number, lease: Lease): Promise<void> {

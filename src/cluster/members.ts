@@ -15,6 +15,8 @@ export interface Member {
   http?: string;
   /** Partitions it has loaded and serves now (a lease alone may still be loading). */
   serving?: number[];
+  /** Its last balance left it holding exactly its share (false while it still takes or hands over). */
+  balanced?: boolean;
 }
 
 /**

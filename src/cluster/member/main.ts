@@ -62,6 +62,10 @@ async function main(): Promise<void> {
     handler: partitions,
     log: (event, fields) => log.info(fields, event),
     settleMs: engine.timings.heartbeatEveryMs,
+    // Advertised, so this host's /readyz waits until its members have their share (a join's hand-over).
+    onBalanced: (balanced) => {
+      if (balanced !== members.self.balanced) void members.update({ balanced }).catch(() => {});
+    },
   });
   partitions.onChange = () => void members.update({ serving: partitions.serving() }).catch(() => {});
   partitions.onRelinquish = (p, why) => void coordinator.relinquish(p, why).catch(() => {});

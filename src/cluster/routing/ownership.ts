@@ -100,6 +100,11 @@ export class OwnershipTable {
     return out;
   }
 
+  /** Members of host `node` still taking or handing over partitions (a host that just joined). */
+  unbalanced(node: string): string[] {
+    return [...this.members.values()].filter((m) => m.node === node && m.balanced === false).map((m) => m.id);
+  }
+
   /** Why this host cannot route every request now, or undefined when it can (see /readyz). */
   unreadyReason(): string | undefined {
     if (this.engine.nc.isClosed() || !this.connected) return 'not connected to NATS';

@@ -13,9 +13,11 @@ export function clusterReadyz(backend: ClusterBackend): Route {
       GET: (ex) => {
         const missing = backend.table.missing();
         const waiting = backend.notReady;
+        const unbalanced = backend.table.unbalanced(backend.cluster.nodeId);
         const reason =
           backend.table.unreadyReason() ??
           (waiting.length > 0 ? `shard processes ${waiting.join(', ')} of this host are not connected` : undefined) ??
+          (unbalanced.length > 0 ? `members ${unbalanced.join(', ')} of this host are still taking their share of partitions` : undefined) ??
           (missing.length > 0
             ? `${missing.length} of ${backend.partitions} partitions have no live owner serving them (a host joined, left or failed; they move within seconds)`
             : undefined);
