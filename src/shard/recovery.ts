@@ -47,9 +47,7 @@ export function recover(config: Config, shard: number, storage: ShardStorage): R
     try {
       for (const n of applyRecord(state, decodeRecord(value))) events += n;
     } catch (err) {
-      throw new CorruptLog(
-        `shard ${shard}: log record seq ${key} in ${shardDir(config.dataDir, shard)} cannot be decoded (${(err as Error).message})`,
-      );
+      throw new CorruptLog(`shard ${shard}: log record seq ${key} in ${shardDir(config.dataDir, shard)} cannot be decoded (${(err as Error).message})`);
     }
     seq = key;
     records++;
