@@ -1,8 +1,11 @@
 // pm2 apps of the service: one front (HTTP) and SHARDS shard processes (the instance index is the
 // shard id). Loaded by `pm2-runtime ecosystem.config.js` after `npm run build`.
+import { loadClusterConfig } from './dist/src/cluster/config.js';
 import { loadConfig } from './dist/src/config.js';
 
 const { shards } = loadConfig();
+// Cluster mode (NATS_URL set): each shard process is a cluster member owning partitions (no LMDB).
+const shardScript = loadClusterConfig() ? './dist/src/cluster/member/main.js' : './dist/src/shard/main.js';
 // The processes take the same environment pm2 was started with; SHARDS is pinned so the front and
 // every shard agree even where it was left to the default.
 const env = {
@@ -30,6 +33,6 @@ const common = {
 const shardEnv = { ...env, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ || '131072' };
 
 export const apps = [
-  { ...common, name: 'wt-shard', script: './dist/src/shard/main.js', instances: shards, env: shardEnv },
+  { ...common, name: 'wt-shard', script: shardScript, instances: shards, env: shardEnv },
   { ...common, name: 'wt-front', script: './dist/src/front/main.js', instances: 1 },
 ];

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { clusterCommand } from './wt/cluster.js';
 import { exportPairs } from './wt/export.js';
 import { reshard } from './wt/reshard.js';
 import { snapshot } from './wt/snapshot.js';
@@ -14,6 +15,8 @@ const USAGE = `usage: npm run wt -- <command> [options]
   verify                 checks every log record and snapshot in DATA_DIR (offline or online); exit 1 on damage
   export [--format F]    every pair as ndjson (default) or csv on stdout (offline or online, read-only)
   reshard --to N         re-distributes DATA_DIR over N shards; only while the service is stopped
+  cluster status         cluster mode: hosts, partitions (owner, log and snapshot sequence), NATS streams and
+                         leaders, read from NATS (NATS_URL, CLUSTER, PARTITIONS as the hosts have them)
 
 options:
   --data-dir DIR         the service's DATA_DIR [env DATA_DIR, else ./data]
@@ -39,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || !command) {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
+  }
+  if (command === 'cluster') {
+    if (rest.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(rest[1])}`);
+    return clusterCommand(rest[0], { json: values.json });
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);

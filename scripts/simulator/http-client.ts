@@ -19,10 +19,13 @@ export class NetworkError extends Error {
 /**
  * A small HTTP/1.1 client over one keep-alive Agent: at most `connections` sockets, each request
  * bounded by `timeoutMs`. Paths are sent as given (already percent-encoded), never normalised.
+ * `url` may list several comma-separated origins (the hosts of a cluster): requests take turns.
  */
 export class HttpClient {
   private readonly agent: http.Agent;
   readonly origin: URL;
+  private readonly origins: URL[];
+  private turn = 0;
 
   constructor(
     url: string,
@@ -31,13 +34,17 @@ export class HttpClient {
     /** Bearer tokens sent with writes (POST, PUT) and GETs, if set (the service's INGEST_TOKEN and QUERY_TOKEN). */
     private readonly tokens: { post?: string | undefined; get?: string | undefined } = {},
   ) {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:') throw new Error(`--url must be an http:// URL, got ${url}`);
-    this.origin = parsed;
+    this.origins = url.split(',').map((one) => {
+      const parsed = new URL(one);
+      if (parsed.protocol !== 'http:') throw new Error(`--url must be an http:// URL, got ${one}`);
+      return parsed;
+    });
+    this.origin = this.origins[0]!;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
   }
 
   request(method: 'GET' | 'POST' | 'PUT', path: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<HttpResult> {
+    const origin = this.origins.length === 1 ? this.origin : this.origins[this.turn++ % this.origins.length]!;
     return new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { accept: 'application/json', ...extraHeaders };
       const token = method === 'GET' ? this.tokens.get : this.tokens.post; // PUT /movies is a write, like ingest
@@ -46,15 +53,12 @@ export class HttpClient {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(body);
       }
-      const req = http.request(
-        { agent: this.agent, host: this.origin.hostname.replace(/^\[|\]$/g, ''), port: this.origin.port || 80, method, path, headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', (err) => reject(new NetworkError(`response failed: ${err.message}`, true)));
-        },
-      );
+      const req = http.request({ agent: this.agent, host: origin.hostname.replace(/^\[|\]$/g, ''), port: origin.port || 80, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(new NetworkError(`response failed: ${err.message}`, true)));
+      });
       let connected = false;
       req.on('socket', (socket) => {
         // A reused keep-alive socket is already connected.

@@ -41,7 +41,7 @@ exact oracle of CONTRACT §3 and §5 over the acknowledged events; --verify then
 back. The movie catalogue is PUT first (10 % of movies only after the events, 5 % first with a
 wrong duration and corrected after, 5 % never).
 
-  --url URL            service base URL                                [http://localhost:8000]
+  --url URL[,URL...]   service base URL; several (hosts of a cluster): requests spread over them [http://localhost:8000]
   --viewers N          simulated viewers (users)                                        [1000]
   --movies N           movies (slugs), popularity Zipf-distributed                       [200]
   --events N           stop after N events                  [100000, unless --duration given]
@@ -153,7 +153,8 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(batch);
   const batchMin = m ? Number(m[1]) : NaN;
   const batchMax = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!(batchMin >= 1 && batchMax >= batchMin && batchMax <= 100_000)) throw new UsageError(`--batch must be N or A-B with 1 <= A <= B, got ${JSON.stringify(batch)}`);
+  if (!(batchMin >= 1 && batchMax >= batchMin && batchMax <= 100_000))
+    throw new UsageError(`--batch must be N or A-B with 1 <= A <= B, got ${JSON.stringify(batch)}`);
 
   const fromEnv = (name: string, fallback: number): number => {
     const raw = env[name];
@@ -189,10 +190,13 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   const tag = v.tag;
   if (tag !== undefined && !/^[A-Za-z0-9_-]{0,32}$/.test(tag)) throw new UsageError(`--tag must be up to 32 of A-Z a-z 0-9 _ -, got ${JSON.stringify(tag)}`);
   const url = v.url ?? 'http://localhost:8000';
-  try {
-    if (new URL(url).protocol !== 'http:') throw new Error();
-  } catch {
-    throw new UsageError(`--url must be an http:// URL, got ${JSON.stringify(url)}`);
+  // Several hosts of a cluster: comma-separated, requests spread over them.
+  for (const one of url.split(',')) {
+    try {
+      if (new URL(one).protocol !== 'http:') throw new Error();
+    } catch {
+      throw new UsageError(`--url must be an http:// URL (or several, comma-separated), got ${JSON.stringify(url)}`);
+    }
   }
 
   return {

@@ -3,6 +3,25 @@ import type { Lease, Leases } from './leases.js';
 import type { Members } from './members.js';
 
 const LOAD_CONCURRENCY = 4;
+/** Hand-overs (drain, snapshot, purge) overlap this many at a time: a SIGTERM must finish within 20 s. */
+const HANDOVER_CONCURRENCY = 8;
+
+/** Runs `fn` over `items`, at most `n` at a time. */
+async function eachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(fn));
+}
+
+/** What the coordinator has done since it started (for metrics). */
+export interface CoordinatorStats {
+  renewals: number;
+  /** Renewals that got no answer (the lease is kept until its guard closes). */
+  renewalsUnanswered: number;
+  acquired: number;
+  released: number;
+  lost: number;
+  /** Partitions given back after their appender failed (fenced, unconfirmed, lease ran out). */
+  relinquished: number;
+}
 
 /**
  * What a member does with a partition; phase 2's shard process implements these. Each may take
@@ -27,6 +46,11 @@ export interface CoordinatorOptions {
   handler: PartitionHandler;
   /** Log of ownership changes (pino in phase 2). */
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /**
+   * Wait this long after joining before the first balance, so members started together see each
+   * other and do not take everything only to hand half of it over a moment later.
+   */
+  settleMs?: number;
 }
 
 /**
@@ -42,6 +66,7 @@ export class Coordinator {
   private balancing: Promise<void> = Promise.resolve();
   private stopping = false;
   private renewing = false;
+  readonly stats: CoordinatorStats = { renewals: 0, renewalsUnanswered: 0, acquired: 0, released: 0, lost: 0, relinquished: 0 };
 
   constructor(private readonly o: CoordinatorOptions) {}
 
@@ -65,18 +90,37 @@ export class Coordinator {
     this.balanceTimer = setInterval(() => {
       this.balancing = this.balancing.then(() => this.balance()).catch((err: unknown) => this.log('balance failed', { error: String(err) }));
     }, every);
+    if (this.o.settleMs) await new Promise((r) => setTimeout(r, this.o.settleMs));
     this.balancing = this.balance();
     await this.balancing;
   }
 
-  /** Graceful stop: hand over every partition, release the leases, leave the members. */
+  /**
+   * Graceful stop: leave the members first (so the others' targets no longer count this member
+   * and they take each partition as soon as it is released), then hand every partition over.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.balanceTimer);
     await this.balancing.catch(() => {});
-    for (const p of this.owned()) await this.handOver(p);
-    clearInterval(this.renewTimer);
     await this.o.members.leave();
+    await eachLimited(this.owned(), HANDOVER_CONCURRENCY, (p) => this.handOver(p));
+    clearInterval(this.renewTimer);
+  }
+
+  /**
+   * Gives a partition back without a hand-over (its appender failed: fenced, unconfirmed, or the
+   * lease ran out by the clock): the member has dropped its state; the lease is released if it is
+   * still ours, and the balancing takes the partition again (a fresh load from the log) if the
+   * target says so.
+   */
+  async relinquish(partition: number, why: string): Promise<void> {
+    const lease = this.held.get(partition);
+    if (!lease) return;
+    this.held.delete(partition);
+    this.stats.relinquished++;
+    this.log('partition relinquished', { partition, owner: lease.owner, why });
+    await this.o.leases.release(lease);
   }
 
   /** Stops without handing anything over (a crash as others see it): for tests and fatal errors. */
@@ -102,6 +146,8 @@ export class Coordinator {
     await Promise.all(
       [...this.held.values()].map(async (lease) => {
         const result = await this.o.leases.renew(lease).catch(() => 'unknown' as const);
+        if (result === 'renewed') this.stats.renewals++;
+        else if (result === 'unknown') this.stats.renewalsUnanswered++;
         if (this.held.get(lease.partition) !== lease) return;
         if (result === 'lost') this.drop(lease.partition, 'lease lost to another member or expired');
         else if (result === 'unknown' && this.o.leases.remainingMs(lease) <= 0) this.drop(lease.partition, 'no renewal answered in time');
@@ -111,6 +157,7 @@ export class Coordinator {
 
   private drop(partition: number, why: string): void {
     this.held.delete(partition);
+    this.stats.lost++;
     this.log('partition lost', { partition, why });
     this.o.handler.lost(partition, why);
   }
@@ -122,10 +169,10 @@ export class Coordinator {
     if (!ids.includes(this.id)) ids.push(this.id);
     for (const p of this.held.keys()) holders.set(p, this.id);
     const plan = planFor(this.id, assignTarget(this.o.partitions, ids, holders), this.held.keys());
-    for (const p of plan.release) {
-      if (this.stopping) return;
-      await this.handOver(p);
-    }
+    await eachLimited(plan.release, LOAD_CONCURRENCY, async (p) => {
+      if (!this.stopping) await this.handOver(p);
+    });
+    if (this.stopping) return;
     const taken: [number, Lease][] = [];
     for (const p of plan.take) {
       if (this.stopping) break;
@@ -135,13 +182,12 @@ export class Coordinator {
       const lease = await this.o.leases.acquire(p).catch(() => null);
       if (!lease) continue;
       this.held.set(p, lease);
+      this.stats.acquired++;
       this.log('partition acquired', { partition: p, owner: lease.owner, previous: holder ?? null });
       taken.push([p, lease]);
     }
     // Loads (snapshot + replay) overlap a few at a time: a failover moves many partitions at once.
-    for (let i = 0; i < taken.length; i += LOAD_CONCURRENCY) {
-      await Promise.all(taken.slice(i, i + LOAD_CONCURRENCY).map(([p, lease]) => this.load(p, lease)));
-    }
+    await eachLimited(taken, LOAD_CONCURRENCY, ([p, lease]) => this.load(p, lease));
   }
 
   private async load(p: number, lease: Lease): Promise<void> {
@@ -161,8 +207,12 @@ export class Coordinator {
     if (!lease) return;
     try {
       await this.o.handler.releasing(partition);
+    } catch (err) {
+      // No snapshot: the next owner replays more of the log, nothing is lost.
+      this.log('partition hand-over failed', { partition, error: String(err) });
     } finally {
       this.held.delete(partition);
+      this.stats.released++;
       await this.o.leases.release(lease);
       this.log('partition released', { partition, owner: lease.owner });
     }

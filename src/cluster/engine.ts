@@ -175,27 +175,32 @@ export class Engine {
 
 /** A KV bucket with history 1, created if missing, its stream's configuration checked either way. */
 async function openBucket(jsm: JetStreamManager, kvm: Kvm, bucket: string, replicas: number, ttlMs: number): Promise<KV> {
-  let kv: KV;
-  try {
-    kv = await kvm.create(bucket, { replicas, history: 1, ttl: ttlMs, storage: 'file' });
-  } catch (err) {
-    throw new EngineError(`could not create KV bucket ${bucket}: ${(err as Error).message}`);
-  }
+  const kv = await retryCreate(`KV bucket ${bucket}`, () => kvm.create(bucket, { replicas, history: 1, ttl: ttlMs, storage: 'file' }));
   const info = await jsm.streams.info(`KV_${bucket}`);
   checkStream(info, { name: `KV_${bucket}`, num_replicas: replicas, max_msgs_per_subject: 1, max_age: msToNanos(ttlMs), storage: 'file' }, `KV bucket ${bucket}`);
   return kv;
 }
 
 async function openObjectStore(jsm: JetStreamManager, objm: Objm, bucket: string, replicas: number): Promise<ObjectStore> {
-  let os: ObjectStore;
-  try {
-    os = await objm.create(bucket, { replicas, storage: 'file' });
-  } catch (err) {
-    throw new EngineError(`could not create object store ${bucket}: ${(err as Error).message}`);
-  }
+  const os = await retryCreate(`object store ${bucket}`, () => objm.create(bucket, { replicas, storage: 'file' }));
   const info = await jsm.streams.info(`OBJ_${bucket}`);
   checkStream(info, { name: `OBJ_${bucket}`, num_replicas: replicas, storage: 'file' }, `object store ${bucket}`);
   return os;
+}
+
+/**
+ * Creating a bucket that exists with the same configuration just opens it, but processes of a
+ * fresh cluster starting together race on the creation and the loser is refused once: try again.
+ */
+async function retryCreate<T>(what: string, create: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create();
+    } catch (err) {
+      if (attempt >= 5) throw new EngineError(`could not create ${what}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 /**

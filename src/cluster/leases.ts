@@ -120,9 +120,10 @@ export class Leases {
     const out = new Map<number, string>();
     const keys: string[] = [];
     for await (const k of await this.kv.keys()) keys.push(k);
-    for (const k of keys) {
-      const e = await this.kv.get(k);
-      if (!e || e.operation !== 'PUT' || !/^p\d+$/.test(k)) continue;
+    // Read together: one round trip each, not one after another.
+    const entries = await Promise.all(keys.filter((k) => /^p\d+$/.test(k)).map(async (k) => [k, await this.kv.get(k)] as const));
+    for (const [k, e] of entries) {
+      if (!e || e.operation !== 'PUT') continue;
       out.set(Number(k.slice(1)), e.json<LeaseValue>().node);
     }
     return out;

@@ -8,6 +8,13 @@ export interface Member {
   address: string;
   /** Wall-clock ms when it joined. */
   since: number;
+  /** The host (NODE_ID) it runs on, and its shard index there (phase 2's shard processes). */
+  node?: string;
+  shard?: number;
+  /** HOST:PORT of its host's HTTP front. */
+  http?: string;
+  /** Partitions it has loaded and serves now (a lease alone may still be loading). */
+  serving?: number[];
 }
 
 /**
@@ -30,6 +37,12 @@ export class Members {
     this.timer.unref();
   }
 
+  /** Changes what this member advertises (e.g. the partitions it serves) and publishes it now. */
+  async update(change: Partial<Member>): Promise<void> {
+    Object.assign(this.self, change);
+    if (this.timer) await this.beat();
+  }
+
   async leave(): Promise<void> {
     this.stop();
     await this.kv.delete(this.self.id).catch(() => {});
@@ -46,8 +59,7 @@ export class Members {
     const keys: string[] = [];
     for await (const k of await this.kv.keys()) keys.push(k);
     const out: Member[] = [];
-    for (const k of keys) {
-      const e = await this.kv.get(k);
+    for (const e of await Promise.all(keys.map((k) => this.kv.get(k)))) {
       if (e && e.operation === 'PUT') out.push(e.json<Member>());
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

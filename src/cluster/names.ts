@@ -51,3 +51,9 @@ export const snapshotBucket = (n: Names): string => `${n.cluster}-snapshots`;
 
 export const leaseKey = (partition: number): string => `p${partition}`;
 export const snapshotName = (partition: number): string => `p${partition}`;
+
+/** The request/reply subject of a member (a shard process of some host): fronts of every host send it its partitions' requests. */
+export const memberSubject = (n: Names, member: string): string => `${n.cluster}.member.${member}`;
+
+/** A member's id: the host's NODE_ID and the shard process's index there. */
+export const memberId = (nodeId: string, shard: number): string => `${nodeId}-${shard}`;

@@ -65,14 +65,15 @@ export async function openPartition(
 /**
  * Graceful hand-over, once no new requests are routed to the partition: what is queued is appended,
  * then a snapshot of the state at the last record and the purge behind it, so the next owner
- * replays little. `data` serialises the partition state as of `appender.expected`.
+ * replays little. `data` serialises the partition state as of `appender.expected`; `purgeBefore`
+ * (default: the snapshot's sequence) is where the purge of the log behind it stops.
  */
-export async function closePartition(engine: Engine, appender: Appender, data: () => Uint8Array): Promise<Snapshot> {
+export async function closePartition(engine: Engine, appender: Appender, data: () => Uint8Array, purgeBefore?: number): Promise<Snapshot> {
   await appender.drained();
   appender.close();
   await appender.drained();
   if (appender.failed && !(appender.failed instanceof AppenderClosed)) throw appender.failed;
   const snapshot = { seq: appender.expected, data: data() };
-  await engine.snapshotStore().storeAndPurge(appender.log, snapshot);
+  await engine.snapshotStore().storeAndPurge(appender.log, snapshot, purgeBefore);
   return snapshot;
 }

@@ -33,12 +33,23 @@ export class Snapshots {
     return { seq, data };
   }
 
+  /** The sequence the partition's newest snapshot covers, without reading it (0: none). */
+  async seqOf(partition: number): Promise<number> {
+    const info = await this.os.info(snapshotName(partition));
+    if (!info || info.deleted) return 0;
+    const seq = Number(info.metadata?.seq);
+    return Number.isSafeInteger(seq) ? seq : 0;
+  }
+
   /**
-   * Stores the snapshot, then purges the partition's log before its sequence (keeping that record:
-   * the fence and the replay chain start from it). Returns how many records were purged.
+   * Stores the snapshot, then purges the partition's log before `purgeBefore` (default: the
+   * snapshot's own sequence, keeping that record: the fence and the replay chain start from it).
+   * A member passes the sequence of its previous snapshot instead, so the log behind the newest
+   * snapshot survives one more round (see docs/cluster-design.md, Snapshots). Returns how many
+   * records were purged.
    */
-  async storeAndPurge(log: PartitionLog, snapshot: Snapshot): Promise<number> {
+  async storeAndPurge(log: PartitionLog, snapshot: Snapshot, purgeBefore = snapshot.seq): Promise<number> {
     await this.put(log.partition, snapshot);
-    return log.purgeBefore(snapshot.seq);
+    return log.purgeBefore(Math.min(purgeBefore, snapshot.seq));
   }
 }

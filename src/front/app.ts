@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
+import type { FrontBackend } from '../protocol/index.js';
 import { bearerCheck, guard, unavailable, type Route } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
 import { ingest } from './ingest.js';
 import { insightsHandlers, putMovie } from './insights.js';
 import { queryHandlers } from './queries.js';
@@ -12,7 +12,7 @@ export function notReadyMessage(waiting: number[], shards: number): string {
 }
 
 /** The routes of the HTTP API of CONTRACT §2, §4 and §5: ingest, health, queries, catalogue, insights. */
-export function frontRoutes(config: Config, shards: ShardSet): Route[] {
+export function frontRoutes(config: Config, shards: FrontBackend): Route[] {
   const ingestAuth = bearerCheck(config.ingestToken, 'Ingest');
   const queryAuth = bearerCheck(config.queryToken, 'This query');
   const raw = { ...queryHandlers(shards), ...insightsHandlers(shards) };

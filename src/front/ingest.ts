@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
-import { eventBatch, type TimedEvent } from '../protocol/index.js';
+import { eventBatch, type FrontBackend, type TimedEvent } from '../protocol/index.js';
 import { ApiError, type Exchange, type Request } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
 import { readJsonBody } from './body.js';
 import { toApiError } from './shard-errors.js';
 import { parseEvents } from './validate.js';
@@ -24,7 +23,7 @@ function idempotencyKey(header: string | undefined): string | null {
  * POST /events: validate the whole request, split it by shard (hash of user), send each shard its
  * part as one frame, and answer 200 only when every shard has made its part durable.
  */
-export function ingest(config: Config, shards: ShardSet) {
+export function ingest(config: Config, shards: FrontBackend) {
   return (ex: Exchange, req: Request): void => {
     let key: string | null = null;
     const checkKey = (): void => {

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
-import { mergeMovie, mergeRetention, mergeSeries, movieRecord, type SeriesPoint } from '../protocol/index.js';
+import { mergeMovie, mergeRetention, mergeSeries, movieRecord, type FrontBackend, type SeriesPoint } from '../protocol/index.js';
 import { notFound, type Exchange, type Request } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
+
 import { readJsonBody } from './body.js';
 import { parseMovie } from './movie-body.js';
 import { noMovie } from './queries.js';
@@ -15,13 +15,13 @@ import { toApiError } from './shard-errors.js';
  * shard has it. If one fails the answer is 503: a retried PUT replaces the same metadata, so
  * shards that already have it are unchanged.
  */
-export function putMovie(config: Config, shards: ShardSet) {
+export function putMovie(config: Config, shards: FrontBackend) {
   return (ex: Exchange, req: Request): void => {
     const slug = req.params.slug ?? 'top'; // PUT /movies/top is routed here without a :slug
     readJsonBody(config, ex, req, (body) => {
       const { duration, title } = parseMovie(body);
       const record = movieRecord(Date.now(), slug, duration, title);
-      Promise.all(shards.clients.map((c) => shards.ingest(c.shard, record, 1))).then(
+      Promise.all(Array.from({ length: shards.keyCount }, (_, k) => shards.ingest(k, record, 1))).then(
         () => ex.json(200, title === null ? { slug, duration } : { slug, title, duration }),
         (err: unknown) => ex.error(toApiError(err, 'ingest')),
       );
@@ -32,7 +32,7 @@ export function putMovie(config: Config, shards: ShardSet) {
 const seriesItems = (points: SeriesPoint[]) => points.map((p) => ({ t: iso(p.t), watchTime: p.watchTime, events: p.events }));
 
 /** The query routes of CONTRACT §5: movie, retention, series, continue-watching. */
-export function insightsHandlers(shards: ShardSet) {
+export function insightsHandlers(shards: FrontBackend) {
   const series = async (slug: string | null, query: string) => {
     const r = parseSeriesQuery(query, Date.now());
     const parts = await shards.queryAll({ op: 'series', slug, step: r.step, from: r.firstMs, to: r.lastMs });

@@ -1,6 +1,5 @@
-import { mergeMovie, topMoviesOf, type PairProgress, type PairView } from '../protocol/index.js';
+import { mergeMovie, topMoviesOf, type FrontBackend, type PairProgress, type PairView } from '../protocol/index.js';
 import { notFound } from '../http/index.js';
-import type { ShardSet } from '../transport/shard-set.js';
 import { iso, parseLimit, respond } from './respond.js';
 
 /** §5.2: progress, completed and resumeAt, present only when the movie's duration is known. */
@@ -20,7 +19,7 @@ const pairBody = (p: PairView) => ({
 export const noMovie = (slug: string) => notFound(`No metadata or events have been recorded for movie ${JSON.stringify(slug)}.`);
 
 /** The query routes of CONTRACT §4 (with the §5 fields their bodies gain). */
-export function queryHandlers(shards: ShardSet) {
+export function queryHandlers(shards: FrontBackend) {
   const ownerOf = (user: string) => shards.shardOf(user);
   const noUser = (user: string) => notFound(`No events have been recorded for user ${JSON.stringify(user)}.`);
   const noPair = (user: string, slug: string) => notFound(`User ${JSON.stringify(user)} has no events for movie ${JSON.stringify(slug)}.`);

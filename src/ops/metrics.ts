@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Exchange } from '../http/index.js';
 import { logger } from '../log.js';
 import type { Backend, ShardMetrics } from '../protocol/index.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 
 type Child = { observe(value: number): void };
 
@@ -83,6 +84,8 @@ export class Metrics {
 
   private readonly shardLabels: string[];
   private readonly reconnectsSeen: number[];
+
+  private readonly cluster = new ClusterMetrics(this.registry);
 
   constructor(private readonly shards: Backend) {
     // process_* and nodejs_* of the front process (CPU, heap, event loop lag, GC, handles).
@@ -173,6 +176,7 @@ export class Metrics {
       this.movies.labels(shard).set(s.movies);
       this.rss.labels(`shard-${k}`).set(s.rssBytes);
     }
+    this.cluster.update(stats);
     return this.registry.metrics();
   }
 

@@ -219,10 +219,29 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     GET: operation('liveness', 'Liveness', '200 while the front process is alive.', { 200: json('alive', 'Health') }),
   },
   '/readyz': {
-    GET: operation('readiness', 'Readiness', '200 once every shard has recovered its state and takes writes; 503 (naming the shards) before and while stopping.', {
-      200: json('every shard is ready', 'Ready'),
-      503: error('unavailable: some shards are not ready (the message names them), or the service is stopping', ['RetryAfter']),
-    }),
+    GET: operation(
+      'readiness',
+      'Readiness',
+      '200 once every shard has recovered its state and takes writes; 503 (naming the shards) before and while stopping. ' +
+        'Cluster mode (NATS_URL set): 200 when this host is connected to NATS and every partition has a live owner serving it; else 503 with `missingPartitions`.',
+      {
+        200: json('every shard is ready', 'Ready'),
+        503: error('unavailable: some shards are not ready (the message names them), the service is stopping, or (cluster mode) `missingPartitions` lists the partitions without a live owner', ['RetryAfter']),
+      },
+    ),
+  },
+  '/cluster': {
+    GET: {
+      operationId: 'cluster',
+      summary: 'Cluster status',
+      description:
+        'Cluster mode: hosts (id, address, partitions served, since, members), partitions (owner, log sequence, snapshot sequence) and the engine ' +
+        '(servers, streams, replicas, leaders), read fresh from NATS, with `mode: "cluster"`; in embedded mode (NATS_URL unset) only `mode: "embedded"`. ' +
+        'Sent compressed when asked. Needs the query token when QUERY_TOKEN is set.',
+      tags: ['operations'],
+      responses: { 200: compressed('the cluster as NATS has it', 'application/json', { type: 'object' }), 401: common[401], 405: common[405], 503: common[503] },
+      security: optionalBearer,
+    },
   },
   '/movies/top': {
     GET: query('topMovies', 'Top movies by watch time', 'Highest total watch time first, ties by slug ascending; exact across shards.', json('the top movies', 'TopMovies'), [limitParam(10)], false),

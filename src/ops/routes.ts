@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
-import { bearerCheck, guard, StaticBody, type Exchange, type ResponseObserver, type Route } from '../http/index.js';
+import { bearerCheck, guard, StaticBody, unavailable, type Exchange, type ResponseObserver, type Route } from '../http/index.js';
 import type { Backend } from '../protocol/index.js';
 import { Dashboard } from './dashboard/server.js';
 import { docsAsset, docsPage } from './docs.js';
@@ -8,6 +8,11 @@ import { Metrics } from './metrics.js';
 import { documentFor } from './openapi.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Cluster mode's status source (GET /cluster); absent in embedded mode. */
+export interface ClusterView {
+  status(): Promise<unknown>;
+}
 
 /**
  * The operator surface: the routes /openapi.json, /docs, /metrics, /dashboard, and the observer
@@ -18,6 +23,7 @@ export function createOps(
   config: Config,
   backend: Backend,
   served: () => { path: string; methods: string[] }[],
+  cluster?: ClusterView,
 ): { routes: Route[]; onResponse: ResponseObserver } {
   const metrics = new Metrics(backend);
   const dashboard = new Dashboard(backend, metrics, config.queryToken);
@@ -35,6 +41,16 @@ export function createOps(
       (err: unknown) => ex.error(err),
     );
   };
+  const clusterHandler = (ex: Exchange): void => {
+    if (!cluster) {
+      ex.json(200, { mode: 'embedded', message: 'NATS_URL is not set: this host runs in embedded mode and is not part of a cluster.' });
+      return;
+    }
+    cluster.status().then(
+      (body) => ex.json(200, { mode: 'cluster', ...(body as object) }),
+      (err: unknown) => ex.error(unavailable(`cannot read the cluster from NATS (${(err as Error).message})`)),
+    );
+  };
   return {
     onResponse: (ex, status, body) => metrics.onResponse(ex, status, body),
     routes: [
@@ -45,6 +61,7 @@ export function createOps(
       { path: '/docs', methods: { GET: docsPage }, compress: true },
       { path: '/docs/:asset', methods: { GET: docsAsset }, compress: true },
       { path: '/metrics', methods: { GET: guard(queryAuth, metricsHandler) }, compress: true },
+      { path: '/cluster', methods: { GET: guard(queryAuth, clusterHandler) }, compress: true },
       { path: '/dashboard', methods: { GET: dashboard.page }, compress: true },
       { path: '/dashboard/events', methods: { GET: dashboard.events } },
       { path: '/dashboard/:asset', methods: { GET: dashboard.asset }, compress: true },

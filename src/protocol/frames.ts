@@ -6,7 +6,10 @@ export const Kind = {
   Query: 2,
   /** shard -> front right after connecting: a Hello */
   Hello: 3,
-  /** body: the accepted count of each batch of the IngestRecord, in order */
+  /**
+   * body: the accepted count of each batch of the IngestRecord, in order. In cluster mode a batch
+   * may fail alone (its partition is not served here now): its entry is then a ShardFailure.
+   */
   Ack: 0x11,
   /** body: the query's result */
   Result: 0x12,

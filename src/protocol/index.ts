@@ -3,7 +3,7 @@
  * msgpack codec, the orderings, and how shard partials merge. Imports nothing else from src/:
  * front, transport, shard, ops and scripts all stand on it.
  */
-export type { Backend, ShardLink } from './backend.js';
+export type { Backend, FrontBackend, ShardLink } from './backend.js';
 export { packr } from './codec.js';
 export { Kind, type Hello, type ShardFailure } from './frames.js';
 export type { IngestBatch, IngestRecord } from './ingest.js';
@@ -12,5 +12,5 @@ export { mergeMovie, mergeRetention, mergeSeries, RETENTION_MAX_BUCKETS, type Re
 export { mergePartials, topMovies, topMoviesOf } from './merge.js';
 export { byWatchTimeThenSlug, compareNames } from './order.js';
 export { checkMovieRecord, eventBatch, eventShape, isMovieRecord, movieRecord, type MovieRecord, type TimedEvent, type TsColumn } from './records.js';
-export type { Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
+export type { MemberMetrics, Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
 export type { LatestPair, MoviePartial, PairView, ShardTop, UserTotals } from './views.js';

@@ -5,8 +5,9 @@ export type Query =
   | { op: 'user'; user: string }
   | { op: 'pair'; user: string; slug: string }
   | { op: 'userMovies'; user: string; limit: number }
-  | { op: 'movies'; slugs: string[] }
-  | { op: 'top'; k: number }
+  // partitions (cluster mode): the partitions the member must answer for, or refuse (see cluster/member)
+  | { op: 'movies'; slugs: string[]; partitions?: number[] }
+  | { op: 'top'; k: number; partitions?: number[] }
   | { op: 'status' }
   | { op: 'metrics' }
   | { op: 'snapshot' }
@@ -32,6 +33,30 @@ export interface ShardMetrics extends ShardStatus {
   /** ingest frames (one log record each) received and not yet committed, applied and acknowledged */
   uncommittedFrames: number;
   uptimeSeconds: number;
+  /** Cluster mode: this member's ownership and log figures since it started. */
+  cluster?: MemberMetrics;
+}
+
+/** A cluster member's counters (see cluster/member): ownership changes, loads, the log. */
+export interface MemberMetrics {
+  member: string;
+  /** Partitions it holds a lease on, and those of them loaded and serving. */
+  owned: number;
+  serving: number;
+  renewals: number;
+  renewalsUnanswered: number;
+  acquired: number;
+  released: number;
+  lost: number;
+  relinquished: number;
+  takeovers: number;
+  replayedRecords: number;
+  lastLoadMs: number;
+  loadMsTotal: number;
+  fencedAppends: number;
+  appendFailures: number;
+  snapshots: number;
+  snapshotFailures: number;
 }
 
 /** Answer to 'snapshot': one was started (or is running); done when status.snapshotAt >= requestedAt. */

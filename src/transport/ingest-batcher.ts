@@ -1,5 +1,5 @@
-import type { ShardClient } from './client.js';
-import { Kind, packr, type IngestRecord } from '../protocol/index.js';
+import { ShardRejected, type ShardClient } from './client.js';
+import { Kind, packr, type IngestRecord, type ShardFailure } from '../protocol/index.js';
 
 /** Past this many events a frame is sent without waiting for the end of the turn. */
 const MAX_FRAME_EVENTS = 50_000;
@@ -19,15 +19,23 @@ export class IngestBatcher {
   private events = 0;
   private scheduled = false;
 
-  constructor(private readonly client: ShardClient) {}
+  /**
+   * `client`: where frames go (a shard's socket, or a cluster member over NATS, whose messages are
+   * limited in size: `maxFrameEvents` bounds a frame).
+   */
+  constructor(
+    private readonly client: Pick<ShardClient, 'request'>,
+    private readonly maxFrameEvents = MAX_FRAME_EVENTS,
+  ) {}
 
   /** Resolves with the number of events the shard accepted for this batch once it is durable. */
   add(batch: IngestRecord[number], events: number): Promise<number> {
     return new Promise((resolve, reject) => {
+      if (this.events > 0 && this.events + events > this.maxFrameEvents) this.flush();
       this.batches.push(batch);
       this.waiters.push({ resolve, reject });
       this.events += events;
-      if (this.events >= MAX_FRAME_EVENTS) this.flush();
+      if (this.events >= this.maxFrameEvents) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -44,8 +52,12 @@ export class IngestBatcher {
     this.events = 0;
     this.client.request(Kind.Ingest, packr.pack(batches), events, true).then(
       (body) => {
-        const accepted = packr.unpack(body) as number[];
-        waiters.forEach((w, i) => w.resolve(accepted[i]!));
+        const accepted = packr.unpack(body) as (number | ShardFailure)[];
+        waiters.forEach((w, i) => {
+          const a = accepted[i];
+          if (typeof a === 'number') w.resolve(a);
+          else w.reject(new ShardRejected(a ?? { code: 'unavailable', message: 'the shard answered fewer batches than it was sent' }));
+        });
       },
       (err: unknown) => {
         for (const w of waiters) w.reject(err);

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import { socketPath } from '../data-dir.js';
 import { shardOf } from '../hash.js';
-import { Kind, packr, type Backend, type IngestRecord, type Query, type QueryResults, type ShardLink } from '../protocol/index.js';
+import { Kind, packr, type FrontBackend, type IngestRecord, type Query, type QueryResults, type ShardLink } from '../protocol/index.js';
 import { ShardClient } from './client.js';
 import { IngestBatcher } from './ingest-batcher.js';
 
@@ -9,7 +9,7 @@ import { IngestBatcher } from './ingest-batcher.js';
  * Clients for all shards over their Unix sockets: routing by user, fan-out. Failures are the
  * transport's (ShardUnavailable, ShardRejected); the front turns them into API errors.
  */
-export class ShardSet implements Backend {
+export class ShardSet implements FrontBackend {
   readonly clients: ShardClient[];
   private readonly batchers: IngestBatcher[];
 
@@ -26,8 +26,17 @@ export class ShardSet implements Backend {
     return this.clients;
   }
 
+  get keyCount(): number {
+    return this.config.shards;
+  }
+
   shardOf(user: string): number {
     return shardOf(user, this.config.shards);
+  }
+
+  /** Requests whose answer still waits on a shard (what a graceful stop drains). */
+  get unanswered(): number {
+    return this.clients.reduce((n, c) => n + c.unanswered, 0);
   }
 
   get notReady(): number[] {

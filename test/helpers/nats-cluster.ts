@@ -182,12 +182,15 @@ export class NatsCluster {
     if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') await exited;
   }
 
-  /** Starts a stopped server again on the same ports and store; resolves when it is healthy. */
-  async restart(i: number): Promise<void> {
+  /**
+   * Starts a stopped server again on the same ports and store; resolves when it is healthy (on a
+   * loaded machine catching up with the meta leader under load takes a while: `timeoutMs`).
+   */
+  async restart(i: number, timeoutMs = 30_000): Promise<void> {
     if (this.isRunning(i)) throw new Error(`${this.name(i)} is still running`);
     this.spawn(i);
-    await this.waitHealthy(i);
-    await this.waitMetaCurrent();
+    await this.waitHealthy(i, timeoutMs);
+    await this.waitMetaCurrent(timeoutMs);
   }
 
   /** The monitoring endpoint's JSON of one server (e.g. `jsz`, `varz`, `routez`). */
