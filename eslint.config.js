@@ -45,6 +45,10 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/restrict-template-expressions': 'off',
+      // tsc needs the `!`/casts these flag (tap's assertion signatures narrow differently for the type-aware linter).
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
   },
   {

@@ -64,14 +64,17 @@ try {
     }),
   );
   if (kill) {
-    setTimeout(() => {
-      void (async () => {
-        const leader = (await engine.jsm.streams.info(engine.partitionLog(0).stream)).cluster!.leader!;
-        killedAt = performance.now();
-        await nats.kill(nats.indexOf(leader));
-        console.log(`killed ${leader} (leader of log stream 0) at ${((killedAt - start) / 1000).toFixed(1)} s`);
-      })();
-    }, (SECONDS * 1000) / 2);
+    setTimeout(
+      () => {
+        void (async () => {
+          const leader = (await engine.jsm.streams.info(engine.partitionLog(0).stream)).cluster!.leader!;
+          killedAt = performance.now();
+          await nats.kill(nats.indexOf(leader));
+          console.log(`killed ${leader} (leader of log stream 0) at ${((killedAt - start) / 1000).toFixed(1)} s`);
+        })();
+      },
+      (SECONDS * 1000) / 2,
+    );
   }
   await Promise.all(callers);
   const secs = (performance.now() - start) / 1000;

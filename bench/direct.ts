@@ -33,8 +33,8 @@ export class DirectService {
     const output = { text: '' };
     const run = (script: string, extra: Record<string, string>): ChildProcess => {
       const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (d: Buffer) => (output.text += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (output.text += d.toString()));
+      child.stdout.on('data', (d: Buffer) => (output.text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output.text += d.toString()));
       return child;
     };
     const shardProcs = Array.from({ length: shards }, (_, k) => run('dist/src/shard/main.js', { SHARD_ID: String(k) }));

@@ -55,7 +55,9 @@ for (let r = 0; r < rounds; r++) {
 }
 const after = usage();
 const perPair = (k: keyof Usage): string => ((after[k] - before[k]) / pairs).toFixed(1);
-console.log(`${state.pairCount} pairs, ${state.userCount} users, ${state.movieCount} movies, ${rounds} events a pair${put ? ' (insights: catalogue, ts, retention, series)' : ' (build without insights)'}`);
+console.log(
+  `${state.pairCount} pairs, ${state.userCount} users, ${state.movieCount} movies, ${rounds} events a pair${put ? ' (insights: catalogue, ts, retention, series)' : ' (build without insights)'}`,
+);
 console.log(`  RSS ${mb(before.rss)} -> ${mb(after.rss)}: ${perPair('rss')} bytes/pair;  V8 heap + array buffers: ${perPair('v8')} bytes/pair`);
 
 if (put) {

@@ -21,7 +21,14 @@ export const eventJson = (user: string, slug: string, at: number): string => `{"
 function post(agent: Agent, port: number, body: string): Promise<{ status: number; text: string }> {
   return new Promise((ok, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/events', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/events',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

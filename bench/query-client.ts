@@ -138,7 +138,7 @@ export async function runQueries(c: QueryClientConfig): Promise<QueryClientResul
     kind(c, () => `/movies/${pair()[1]}/retention`), // a movie with viewers (every preloaded pair's is)
     kind(c, () => `/users/${userName(rand(c.users))}/continue-watching`),
   ]);
-  return { user: user!, pair: pairR!, movie: movie!, top10: top10!, retention: retention!, continueWatching: continueWatching! };
+  return { user: user, pair: pairR, movie: movie, top10: top10, retention: retention, continueWatching: continueWatching };
 }
 
 if (process.argv[1]?.endsWith('query-client.js') && process.argv[2]) {

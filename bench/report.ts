@@ -33,7 +33,11 @@ const header = ['benchmark', 'figure', 'median', 'min – max', 'vs ceiling', 't
 
 function table(rows: Row[]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(['---', '---', '---:', '---:', '---:', '---', '---']), ...rows.map((r) => line([r.name, r.figure, r.median, r.range, r.ceiling, r.target, r.status]))].join('\n');
+  return [
+    line(header),
+    line(['---', '---', '---:', '---:', '---:', '---', '---']),
+    ...rows.map((r) => line([r.name, r.figure, r.median, r.range, r.ceiling, r.target, r.status])),
+  ].join('\n');
 }
 
 function cpuLine(name: string, s: WrkSeries | undefined): string | null {
@@ -55,13 +59,37 @@ export function resultsMarkdown(r: Results): string {
   const none = { ceiling: '', target: '', status: '' };
 
   if (r.ceiling) {
-    rows.push({ name: 'ceiling', figure: 'single-event requests/s', median: int(r.ceiling.single.requestsPerS.median), range: spread(r.ceiling.single.requestsPerS, int), ceiling: '100%', target: '', status: '' });
-    rows.push({ name: 'ceiling', figure: `events/s in ${s.batch}-event arrays`, median: int(r.ceiling.batch.eventsPerS.median), range: spread(r.ceiling.batch.eventsPerS, int), ceiling: '100%', target: '', status: '' });
+    rows.push({
+      name: 'ceiling',
+      figure: 'single-event requests/s',
+      median: int(r.ceiling.single.requestsPerS.median),
+      range: spread(r.ceiling.single.requestsPerS, int),
+      ceiling: '100%',
+      target: '',
+      status: '',
+    });
+    rows.push({
+      name: 'ceiling',
+      figure: `events/s in ${s.batch}-event arrays`,
+      median: int(r.ceiling.batch.eventsPerS.median),
+      range: spread(r.ceiling.batch.eventsPerS, int),
+      ceiling: '100%',
+      target: '',
+      status: '',
+    });
   }
   if (r.ingestSingle) {
     const v = r.ingestSingle;
     const rt = cs ? v.eventsPerS.median / cs.median : NaN;
-    rows.push({ name: 'ingest-single', figure: 'events/s (= requests/s)', median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: pct(rt), target: '≥ 50% of ceiling', status: verdict(rt, 0.5, true) });
+    rows.push({
+      name: 'ingest-single',
+      figure: 'events/s (= requests/s)',
+      median: int(v.eventsPerS.median),
+      range: spread(v.eventsPerS, int),
+      ceiling: pct(rt),
+      target: '≥ 50% of ceiling',
+      status: verdict(rt, 0.5, true),
+    });
     rows.push({ name: 'ingest-single', figure: 'ack latency p50 ms', median: dec(v.p50Ms.median), range: spread(v.p50Ms, (n) => dec(n)), ...none });
     rows.push({ name: 'ingest-single', figure: 'ack latency p99 ms', median: dec(v.p99Ms.median), range: spread(v.p99Ms, (n) => dec(n)), ...none });
     rows.push({ name: 'ingest-single', figure: 'ack latency p99.9 ms', median: dec(v.p999Ms.median), range: spread(v.p999Ms, (n) => dec(n)), ...none });
@@ -69,16 +97,46 @@ export function resultsMarkdown(r: Results): string {
   if (r.ingestSingleCommit) {
     const v = r.ingestSingleCommit;
     const rt = cs ? v.eventsPerS.median / cs.median : NaN;
-    rows.push({ name: 'ingest-single, DURABILITY=commit', figure: 'events/s; ack p50 / p99 ms', median: `${int(v.eventsPerS.median)}; ${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: spread(v.eventsPerS, int), ceiling: pct(rt), target: '≥ 50% of ceiling', status: verdict(rt, 0.5, true) });
+    rows.push({
+      name: 'ingest-single, DURABILITY=commit',
+      figure: 'events/s; ack p50 / p99 ms',
+      median: `${int(v.eventsPerS.median)}; ${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`,
+      range: spread(v.eventsPerS, int),
+      ceiling: pct(rt),
+      target: '≥ 50% of ceiling',
+      status: verdict(rt, 0.5, true),
+    });
   }
   if (r.ingestBatch) {
     const v = r.ingestBatch;
-    rows.push({ name: 'ingest-batch', figure: `events/s, ${s.batch}-event arrays`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '≥ 600,000', status: verdict(v.eventsPerS.median, 600_000, true) });
-    rows.push({ name: 'ingest-batch', figure: 'ack latency p50 / p99 ms', median: `${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: `p99 ${spread(v.p99Ms, (n) => dec(n))}`, ...none });
+    rows.push({
+      name: 'ingest-batch',
+      figure: `events/s, ${s.batch}-event arrays`,
+      median: int(v.eventsPerS.median),
+      range: spread(v.eventsPerS, int),
+      ceiling: ratio(v.eventsPerS.median, cb),
+      target: '≥ 600,000',
+      status: verdict(v.eventsPerS.median, 600_000, true),
+    });
+    rows.push({
+      name: 'ingest-batch',
+      figure: 'ack latency p50 / p99 ms',
+      median: `${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`,
+      range: `p99 ${spread(v.p99Ms, (n) => dec(n))}`,
+      ...none,
+    });
   }
   if (r.ingestBatchCommit) {
     const v = r.ingestBatchCommit;
-    rows.push({ name: 'ingest-batch, DURABILITY=commit', figure: `events/s, ${s.batch}-event arrays; ack p50 / p99 ms`, median: `${int(v.eventsPerS.median)}; ${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`, range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '≥ 600,000', status: verdict(v.eventsPerS.median, 600_000, true) });
+    rows.push({
+      name: 'ingest-batch, DURABILITY=commit',
+      figure: `events/s, ${s.batch}-event arrays; ack p50 / p99 ms`,
+      median: `${int(v.eventsPerS.median)}; ${dec(v.p50Ms.median)} / ${dec(v.p99Ms.median)}`,
+      range: spread(v.eventsPerS, int),
+      ceiling: ratio(v.eventsPerS.median, cb),
+      target: '≥ 600,000',
+      status: verdict(v.eventsPerS.median, 600_000, true),
+    });
   }
   for (const [name, v, v1] of [
     ['ingest-single, insights in use', r.ingestSingleInsights, r.ingestSingle],
@@ -112,7 +170,9 @@ export function resultsMarkdown(r: Results): string {
       rows.push({
         name: 'query-under-load',
         figure: `for reference, no ingest running: ${QUERY_KINDS.join(', ')} p50 / p99 ms`,
-        median: QUERY_KINDS.filter((k) => i[k]).map((k) => `${dec(i[k].p50Ms)} / ${dec(i[k].p99Ms)}`).join(', '),
+        median: QUERY_KINDS.filter((k) => i[k])
+          .map((k) => `${dec(i[k].p50Ms)} / ${dec(i[k].p99Ms)}`)
+          .join(', '),
         range: '1 run',
         ...none,
       });
@@ -122,7 +182,9 @@ export function resultsMarkdown(r: Results): string {
       rows.push({
         name: 'query-under-load',
         figure: `floor: the same client and load against the ceiling server (GET answered at once): ${QUERY_KINDS.join(', ')} p50 / p99 ms`,
-        median: QUERY_KINDS.filter((k) => f[k]).map((k) => `${dec(f[k]!.p50Ms.median)} / ${dec(f[k]!.p99Ms.median)}`).join(', '),
+        median: QUERY_KINDS.filter((k) => f[k])
+          .map((k) => `${dec(f[k]!.p50Ms.median)} / ${dec(f[k]!.p99Ms.median)}`)
+          .join(', '),
         range: `p99 ${spread(f.user!.p99Ms, (n) => dec(n))} (user)`,
         ...none,
       });
@@ -151,20 +213,78 @@ export function resultsMarkdown(r: Results): string {
   if (r.memory) {
     const mm = r.memory;
     const n = int(mm.pairs);
-    rows.push({ name: 'memory', figure: `shard RSS, empty (all shards)`, median: `${int(mm.emptyRssBytes.median / 2 ** 20)} MB`, range: spread(mm.emptyRssBytes, (b) => int(b / 2 ** 20)), ...none });
-    rows.push({ name: 'memory', figure: `shard RSS at ${n} pairs`, median: `${int(mm.rssAtPairsBytes.median / 2 ** 20)} MB`, range: spread(mm.rssAtPairsBytes, (b) => int(b / 2 ** 20)), ...none });
-    rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: RSS / pairs`, median: int(mm.bytesPerPair.median), range: spread(mm.bytesPerPair, int), ceiling: '', target: '≤ 120 B', status: verdict(mm.bytesPerPair.median, 120, false) });
-    rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: (RSS − empty RSS) / pairs`, median: int(mm.addedBytesPerPair.median), range: spread(mm.addedBytesPerPair, int), ceiling: '', target: '≤ 120 B', status: verdict(mm.addedBytesPerPair.median, 120, false) });
-    rows.push({ name: 'memory', figure: `bytes/pair at ${n} pairs: RssAnon added / pairs`, median: int(mm.anonAddedBytesPerPair.median), range: spread(mm.anonAddedBytesPerPair, int), ...none });
-    rows.push({ name: 'memory', figure: `shard RSS after ${int(mm.events)} more events`, median: `${int(mm.rssAfterEventsBytes.median / 2 ** 20)} MB`, range: spread(mm.rssAfterEventsBytes, (b) => int(b / 2 ** 20)), ...none });
-    rows.push({ name: 'memory', figure: `bytes/pair after ${int(mm.events)} more events: (RSS − empty RSS) / pairs`, median: int(mm.addedBytesPerPairAfterEvents.median), range: spread(mm.addedBytesPerPairAfterEvents, int), ...none });
+    rows.push({
+      name: 'memory',
+      figure: `shard RSS, empty (all shards)`,
+      median: `${int(mm.emptyRssBytes.median / 2 ** 20)} MB`,
+      range: spread(mm.emptyRssBytes, (b) => int(b / 2 ** 20)),
+      ...none,
+    });
+    rows.push({
+      name: 'memory',
+      figure: `shard RSS at ${n} pairs`,
+      median: `${int(mm.rssAtPairsBytes.median / 2 ** 20)} MB`,
+      range: spread(mm.rssAtPairsBytes, (b) => int(b / 2 ** 20)),
+      ...none,
+    });
+    rows.push({
+      name: 'memory',
+      figure: `bytes/pair at ${n} pairs: RSS / pairs`,
+      median: int(mm.bytesPerPair.median),
+      range: spread(mm.bytesPerPair, int),
+      ceiling: '',
+      target: '≤ 120 B',
+      status: verdict(mm.bytesPerPair.median, 120, false),
+    });
+    rows.push({
+      name: 'memory',
+      figure: `bytes/pair at ${n} pairs: (RSS − empty RSS) / pairs`,
+      median: int(mm.addedBytesPerPair.median),
+      range: spread(mm.addedBytesPerPair, int),
+      ceiling: '',
+      target: '≤ 120 B',
+      status: verdict(mm.addedBytesPerPair.median, 120, false),
+    });
+    rows.push({
+      name: 'memory',
+      figure: `bytes/pair at ${n} pairs: RssAnon added / pairs`,
+      median: int(mm.anonAddedBytesPerPair.median),
+      range: spread(mm.anonAddedBytesPerPair, int),
+      ...none,
+    });
+    rows.push({
+      name: 'memory',
+      figure: `shard RSS after ${int(mm.events)} more events`,
+      median: `${int(mm.rssAfterEventsBytes.median / 2 ** 20)} MB`,
+      range: spread(mm.rssAfterEventsBytes, (b) => int(b / 2 ** 20)),
+      ...none,
+    });
+    rows.push({
+      name: 'memory',
+      figure: `bytes/pair after ${int(mm.events)} more events: (RSS − empty RSS) / pairs`,
+      median: int(mm.addedBytesPerPairAfterEvents.median),
+      range: spread(mm.addedBytesPerPairAfterEvents, int),
+      ...none,
+    });
     if (mm.anonAddedBytesPerPairAfterEvents) {
-      rows.push({ name: 'memory', figure: `bytes/pair after ${int(mm.events)} more events: RssAnon added / pairs`, median: int(mm.anonAddedBytesPerPairAfterEvents.median), range: spread(mm.anonAddedBytesPerPairAfterEvents, int), ...none });
+      rows.push({
+        name: 'memory',
+        figure: `bytes/pair after ${int(mm.events)} more events: RssAnon added / pairs`,
+        median: int(mm.anonAddedBytesPerPairAfterEvents.median),
+        range: spread(mm.anonAddedBytesPerPairAfterEvents, int),
+        ...none,
+      });
     }
   }
   if (r.recovery) {
     const rc = r.recovery;
-    rows.push({ name: 'recovery', figure: 'start → /readyz, empty DATA_DIR (pm2 + Node start-up)', median: `${int(rc.emptyReadyMs.median)} ms`, range: spread(rc.emptyReadyMs, int), ...none });
+    rows.push({
+      name: 'recovery',
+      figure: 'start → /readyz, empty DATA_DIR (pm2 + Node start-up)',
+      median: `${int(rc.emptyReadyMs.median)} ms`,
+      range: spread(rc.emptyReadyMs, int),
+      ...none,
+    });
     for (const c of Object.values(rc.cases)) {
       const what = `${int(c.events)} logged events, ${c.snapshot ? 'snapshot of all of them' : 'no snapshot'}`;
       const target = c.snapshot ? 'ready ≤ 2,000 ms' : '';
@@ -200,12 +320,28 @@ export function resultsMarkdown(r: Results): string {
   }
   if (r.scalingSingle) {
     for (const [shards, v] of Object.entries(r.scalingSingle)) {
-      rows.push({ name: 'scaling', figure: `ingest-single events/s, SHARDS=${shards}`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cs), target: '', status: '' });
+      rows.push({
+        name: 'scaling',
+        figure: `ingest-single events/s, SHARDS=${shards}`,
+        median: int(v.eventsPerS.median),
+        range: spread(v.eventsPerS, int),
+        ceiling: ratio(v.eventsPerS.median, cs),
+        target: '',
+        status: '',
+      });
     }
   }
   if (r.scaling) {
     for (const [shards, v] of Object.entries(r.scaling)) {
-      rows.push({ name: 'scaling', figure: `ingest-batch events/s, SHARDS=${shards}`, median: int(v.eventsPerS.median), range: spread(v.eventsPerS, int), ceiling: ratio(v.eventsPerS.median, cb), target: '', status: '' });
+      rows.push({
+        name: 'scaling',
+        figure: `ingest-batch events/s, SHARDS=${shards}`,
+        median: int(v.eventsPerS.median),
+        range: spread(v.eventsPerS, int),
+        ceiling: ratio(v.eventsPerS.median, cb),
+        target: '',
+        status: '',
+      });
     }
   }
 
@@ -250,7 +386,10 @@ export interface ProfiledRun {
 }
 
 export function profileMarkdown(runs: ProfiledRun[], date: string, rows = 12): string {
-  const out: string[] = [`Profiled ${date.slice(0, 10)} with \`npm run bench -- --profile\` (\`--cpu-prof\`, 10 s of wrk after a 2 s warm-up; self time, % of the process's busy time).`, ''];
+  const out: string[] = [
+    `Profiled ${date.slice(0, 10)} with \`npm run bench -- --profile\` (\`--cpu-prof\`, 10 s of wrk after a 2 s warm-up; self time, % of the process's busy time).`,
+    '',
+  ];
   for (const r of runs) {
     const cores = Object.entries(r.procCores)
       .map(([k, v]) => `${k} ${dec(v)}`)

@@ -77,7 +77,20 @@ const sampleAll = (pid: number, watch: Record<string, number>): Sample => ({
  * (WRK_INIT) and again when done() has printed the results (WRK_JSON), before wrk exits.
  */
 export function runWrk(o: WrkOptions): Promise<WrkResult> {
-  const argv = ['-t', String(o.threads ?? 1), '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency', '-s', o.script, o.url, '--', ...o.args.map(String)];
+  const argv = [
+    '-t',
+    String(o.threads ?? 1),
+    '-c',
+    String(o.connections),
+    '-d',
+    `${o.seconds}s`,
+    '--latency',
+    '-s',
+    o.script,
+    o.url,
+    '--',
+    ...o.args.map(String),
+  ];
   const watch = o.watch ?? {};
   return new Promise((resolve, reject) => {
     const child = spawn(o.wrk, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -86,13 +99,16 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
     let err = '';
     let start: Sample | null = null;
     let end: Sample | null = null;
-    const watchdog = setTimeout(() => {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, (o.seconds + 60) * 1000);
+    const watchdog = setTimeout(
+      () => {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      },
+      (o.seconds + 60) * 1000,
+    );
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (start === null && out.includes('WRK_INIT')) start = sampleAll(pid, watch);

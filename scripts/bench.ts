@@ -116,7 +116,15 @@ interface Target {
 }
 
 async function wrkRun(wrk: string, s: Settings, target: Target, mode: 'single' | 'batch', seed: number, seconds = s.seconds, rate = 0): Promise<WrkFigure> {
-  const r = await runWrk({ wrk, url: `${target.url}/events`, script: LUA, seconds, connections: s.connections, args: ingestArgs(s, mode, seed, rate, target.ts), watch: target.watch });
+  const r = await runWrk({
+    wrk,
+    url: `${target.url}/events`,
+    script: LUA,
+    seconds,
+    connections: s.connections,
+    args: ingestArgs(s, mode, seed, rate, target.ts),
+    watch: target.watch,
+  });
   return figure(r, mode === 'single' ? 1 : s.batch);
 }
 
@@ -128,7 +136,7 @@ async function startCeiling(): Promise<{ child: ChildProcess; target: Target; st
   });
   await new Promise<void>((ok, fail) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('listening')) ok();
     });
@@ -162,7 +170,11 @@ async function putCatalogue(url: string, slugs: number): Promise<void> {
   const worker = async (): Promise<void> => {
     while (next < slugs) {
       const slug = `movie-${String(next++).padStart(5, '0')}`;
-      const r = await fetch(`${url}/movies/${slug}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duration: 7200, title: slug }) });
+      const r = await fetch(`${url}/movies/${slug}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ duration: 7200, title: slug }),
+      });
       if (r.status !== 200) throw new Error(`PUT /movies/${slug}: ${r.status} ${await r.text()}`);
     }
   };
@@ -286,7 +298,15 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
       }
       return kinds;
     };
-    out.query = { targetRps: rate, ingest: series(ingest), preload: { pairs, users: q.users, movies: q.movies }, idle, runs, kinds: kindsOf(runs), floor: kindsOf(floorRuns) };
+    out.query = {
+      targetRps: rate,
+      ingest: series(ingest),
+      preload: { pairs, users: q.users, movies: q.movies },
+      idle,
+      runs,
+      kinds: kindsOf(runs),
+      floor: kindsOf(floorRuns),
+    };
   } finally {
     await svc.stop();
     svc.cleanup();
@@ -325,7 +345,9 @@ async function scalingSection(wrk: string, s: Settings, out: Results): Promise<v
         for (let i = 0; i < s.runs; i++) runs.push(await wrkRun(wrk, s, target, mode, i + 1));
         (mode === 'single' ? out.scalingSingle : out.scaling)[String(shards)] = series(runs);
       }
-      say(`scaling SHARDS=${shards}: single ${fmt(out.scalingSingle[String(shards)]!.eventsPerS.median)} events/s, batch ${fmt(out.scaling[String(shards)]!.eventsPerS.median)} events/s`);
+      say(
+        `scaling SHARDS=${shards}: single ${fmt(out.scalingSingle[String(shards)]!.eventsPerS.median)} events/s, batch ${fmt(out.scaling[String(shards)]!.eventsPerS.median)} events/s`,
+      );
     } finally {
       await svc.stop();
       svc.cleanup();
@@ -352,7 +374,9 @@ async function memorySection(s: Settings, out: Results): Promise<void> {
       await sleep(2000);
       const afterEvents = sumRss(shards);
       runs.push({ empty, atPairs, afterEvents, front: rssOf(front!), loadEventsPerS: l.eventsPerS });
-      say(`memory run ${r + 1}: shards ${mb(empty.rss)} empty, ${mb(atPairs.rss)} at ${fmt(m.pairs)} pairs, ${mb(afterEvents.rss)} after ${fmt(m.events)} more events (loaded at ${fmt(l.eventsPerS)} events/s)`);
+      say(
+        `memory run ${r + 1}: shards ${mb(empty.rss)} empty, ${mb(atPairs.rss)} at ${fmt(m.pairs)} pairs, ${mb(afterEvents.rss)} after ${fmt(m.events)} more events (loaded at ${fmt(l.eventsPerS)} events/s)`,
+      );
     } finally {
       await svc.stop();
       svc.cleanup();
@@ -402,7 +426,8 @@ async function recoverySection(s: Settings, out: Results): Promise<void> {
           runs.push({ readyMs: svc.readyMs, shards });
           if (snapshot) rss.push(sumRss(await svc.pids('wt-shard')).rss);
           const from = new Set(shards.map((x) => x.from.startsWith('snapshot') === snapshot));
-          if (from.has(false) || shards.length !== SHARDS) throw new Error(`recovery: expected ${snapshot ? 'a snapshot' : 'no snapshot'} on every shard, got ${JSON.stringify(shards)}`);
+          if (from.has(false) || shards.length !== SHARDS)
+            throw new Error(`recovery: expected ${snapshot ? 'a snapshot' : 'no snapshot'} on every shard, got ${JSON.stringify(shards)}`);
           // The last start without a snapshot ends gracefully: its shutdown snapshot is the one the next case starts from.
           if (!snapshot && i === s.runs - 1) await svc.stop();
           else await svc.crash();
@@ -418,7 +443,7 @@ async function recoverySection(s: Settings, out: Results): Promise<void> {
           runs,
           ...(snapshot ? { rssBytes: stat(rss) } : {}),
         };
-        say(`recovery ${name}: ready in ${cases[name]!.readyMs.median.toFixed(0)} ms (shards recovered in ${cases[name]!.shardRecoveryMs.median} ms)`);
+        say(`recovery ${name}: ready in ${cases[name].readyMs.median.toFixed(0)} ms (shards recovered in ${cases[name].shardRecoveryMs.median} ms)`);
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -456,7 +481,14 @@ async function profile(wrk: string, s: Settings): Promise<void> {
       if (!name) throw new Error(`no .cpuprofile for pid ${pid} in ${dir}`);
       return join(dir, name);
     };
-    summaries.push({ mode, rps: f.requestsPerS, eventsPerS: f.eventsPerS, procCores: f.procCores, front: summarizeFile(file(front)), shard: summarizeFile(file(shard0)) });
+    summaries.push({
+      mode,
+      rps: f.requestsPerS,
+      eventsPerS: f.eventsPerS,
+      procCores: f.procCores,
+      front: summarizeFile(file(front)),
+      shard: summarizeFile(file(shard0)),
+    });
     say(`profile ${mode}: ${fmt(f.eventsPerS)} events/s under --cpu-prof; profiles in ${dir}`);
   }
   const md = profileMarkdown(summaries, new Date().toISOString());
@@ -545,7 +577,9 @@ async function main(): Promise<void> {
       shards: SHARDS,
     },
   };
-  say(`${smoke ? 'smoke' : 'full'} run: ${[...sections].join(', ')}; ${results.meta.machine.cores} cores, node ${process.version}, wrk ${results.meta.machine.wrk}`);
+  say(
+    `${smoke ? 'smoke' : 'full'} run: ${[...sections].join(', ')}; ${results.meta.machine.cores} cores, node ${process.version}, wrk ${results.meta.machine.wrk}`,
+  );
   if (sections.has('ingest')) await ingestSection(wrk, s, results);
   if (sections.has('query')) await querySection(wrk, s, results);
   if (sections.has('scaling')) await scalingSection(wrk, s, results);

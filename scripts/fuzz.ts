@@ -21,7 +21,13 @@ function fail(message: string): never {
 let args;
 try {
   args = parseArgs({
-    options: { requests: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      requests: { type: 'string' },
+      seed: { type: 'string' },
+      concurrency: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean' },
+    },
     strict: true,
   }).values;
 } catch (err) {

@@ -7,8 +7,15 @@ if ! npm run build --silent; then
   exit 1
 fi
 out=$(mktemp)
+# Lint (ESLint, then prettier --check) is one test point: a lint failure fails the run.
+if lint_log=$(npm run --silent lint 2>&1); then
+  printf '    ok 1 - eslint and prettier --check\nok 1 - lint\n' > "$out"
+else
+  printf '%s\n' "$lint_log" | tail -n 40 >&2
+  printf '    not ok 1 - eslint and prettier --check (npm run lint)\nnot ok 1 - lint\n' > "$out"
+fi
 # Integration tests start real processes; two files at a time keeps a 2-core machine responsive.
-npx tap --disable-coverage --jobs=2 --timeout=600 --reporter=tap "$@" 'dist/test/**/*.test.js' | tee "$out"
+npx tap --disable-coverage --jobs=2 --timeout=600 --reporter=tap "$@" 'dist/test/**/*.test.js' | tee -a "$out"
 status=${PIPESTATUS[0]}
 node dist/scripts/tap-summary.js "$out" "$status"
 status=$?

@@ -80,7 +80,9 @@ function corsOrigins(raw: string | undefined): '*' | string[] | null {
     }
     // A browser sends the origin exactly so: scheme://host[:port], no path, no trailing slash.
     if (origin !== o || origin === 'null') {
-      throw new ConfigError(`CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path, no trailing slash), got ${JSON.stringify(o)}`);
+      throw new ConfigError(
+        `CORS_ORIGINS must be * or a comma-separated list of origins such as https://app.example.com (no path, no trailing slash), got ${JSON.stringify(o)}`,
+      );
     }
   }
   return origins;

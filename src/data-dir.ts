@@ -65,8 +65,7 @@ export function ensureLayout(dataDir: string, shards: number): void {
   const recorded = recordedShards(dataDir);
   if (recorded !== shards) {
     throw new LayoutError(
-      `SHARDS=${shards} but DATA_DIR ${dataDir} holds data written with SHARDS=${recorded}; ` +
-        `start with SHARDS=${recorded} or use an empty DATA_DIR`,
+      `SHARDS=${shards} but DATA_DIR ${dataDir} holds data written with SHARDS=${recorded}; ` + `start with SHARDS=${recorded} or use an empty DATA_DIR`,
     );
   }
 }

@@ -34,7 +34,7 @@ export class Oracle {
     this.requests++;
     for (const e of events) {
       let slugs = this.pairs.get(e.user);
-      if (!slugs) this.pairs.set(e.user, (slugs = new Map()));
+      if (!slugs) this.pairs.set(e.user, (slugs = new Map<string, PairTruth>()));
       let pair = slugs.get(e.slug);
       let movie = this.movies.get(e.slug);
       if (!movie) this.movies.set(e.slug, (movie = { watchTime: 0, viewers: 0 }));

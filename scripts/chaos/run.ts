@@ -78,7 +78,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const client = new Client(cluster.port, o.viewers + 8, o.ackTimeoutMs + 10_000);
   try {
     const oracle = new Oracle(o.maxStep);
-    const load = new Load(client, oracle, { viewers: o.viewers, movies: o.movies, shards: o.shards, maxStep: o.maxStep, seed: o.seed, runId: `chaos-${o.seed}-${started}` });
+    const load = new Load(client, oracle, {
+      viewers: o.viewers,
+      movies: o.movies,
+      shards: o.shards,
+      maxStep: o.maxStep,
+      seed: o.seed,
+      runId: `chaos-${o.seed}-${started}`,
+    });
     const running = load.run();
     const t0 = Date.now();
     const end = t0 + o.durationS * 1000;

@@ -74,7 +74,9 @@ export async function verify(client: Client, oracle: Oracle, concurrency = 8, ro
     }
     const updated = typeof got.updatedAt === 'string' ? Date.parse(got.updatedAt) : NaN;
     if (!(updated >= truth.updatedFrom - 1 && updated <= truth.updatedTo + 1)) {
-      bad(`${where}: updatedAt ${show(got.updatedAt)} outside the acknowledging request's window ${new Date(truth.updatedFrom).toISOString()}..${new Date(truth.updatedTo).toISOString()}`);
+      bad(
+        `${where}: updatedAt ${show(got.updatedAt)} outside the acknowledging request's window ${new Date(truth.updatedFrom).toISOString()}..${new Date(truth.updatedTo).toISOString()}`,
+      );
     }
   });
 

@@ -25,9 +25,7 @@ export interface Limits {
 
 /** What a POST body is under the contract. `maybe`: the contract does not decide (e.g. a lone surrogate); 200 means stored. */
 export type BodyClass =
-  | { kind: 'valid'; events: Heartbeat[] }
-  | { kind: 'maybe'; events: Heartbeat[]; why: string }
-  | { kind: 'invalid'; statuses: number[]; codes: string[] };
+  { kind: 'valid'; events: Heartbeat[] } | { kind: 'maybe'; events: Heartbeat[]; why: string } | { kind: 'invalid'; statuses: number[]; codes: string[] };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -72,9 +70,14 @@ export function classifyBody(body: Buffer, limits: Limits): BodyClass {
   const anyBad = checks.includes('bad');
   if (items.length > limits.maxBatch) {
     // Which of the two a server reports first is not specified.
-    return anyBad ? { kind: 'invalid', statuses: [413, 400], codes: ['payload_too_large', 'invalid_event'] } : { kind: 'invalid', statuses: [413], codes: ['payload_too_large'] };
+    return anyBad
+      ? { kind: 'invalid', statuses: [413, 400], codes: ['payload_too_large', 'invalid_event'] }
+      : { kind: 'invalid', statuses: [413], codes: ['payload_too_large'] };
   }
-  if (anyBad) return bom ? { kind: 'invalid', statuses: [400], codes: ['invalid_json', 'invalid_event'] } : { kind: 'invalid', statuses: [400], codes: ['invalid_event'] };
+  if (anyBad)
+    return bom
+      ? { kind: 'invalid', statuses: [400], codes: ['invalid_json', 'invalid_event'] }
+      : { kind: 'invalid', statuses: [400], codes: ['invalid_event'] };
   const events = items.map((v) => {
     const e = v as Heartbeat;
     return { user: e.user, slug: e.slug, at: e.at };
@@ -111,7 +114,6 @@ const ROUTES: RouteModel[] = [
   { segments: ['users', ':', 'movies', ':'], methods: ['GET'] },
   { segments: ['users', ':', 'movies', ':', 'latest'], methods: ['GET'] },
 ];
-
 
 export interface RouteMatch {
   route: string;

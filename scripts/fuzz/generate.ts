@@ -30,34 +30,172 @@ export interface Case {
 }
 
 export const USERS = [
-  'ann', 'bob', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'a/b', 'a b', '%2F', '%', '?x=1', '#frag',
-  'ü', '日本語', '🎬🍿', 'u'.repeat(256), '\uffff', 'null', 'undefined', '0', '1e9', ' ', '\u00a0', '\u2028', 'back\\slash', 'quote"', "apos'", '<b>',
+  'ann',
+  'bob',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'a/b',
+  'a b',
+  '%2F',
+  '%',
+  '?x=1',
+  '#frag',
+  'ü',
+  '日本語',
+  '🎬🍿',
+  'u'.repeat(256),
+  '\uffff',
+  'null',
+  'undefined',
+  '0',
+  '1e9',
+  ' ',
+  '\u00a0',
+  '\u2028',
+  'back\\slash',
+  'quote"',
+  "apos'",
+  '<b>',
 ];
-export const SLUGS = ['heat', '__proto__', 'constructor', 'prototype', 'toString', 'a/b?c#d', '%20', 'Ωmega', '🎞', 's'.repeat(256), 'movies', 'top', 'watch-time', 'latest', '..', '.'];
+export const SLUGS = [
+  'heat',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'a/b?c#d',
+  '%20',
+  'Ωmega',
+  '🎞',
+  's'.repeat(256),
+  'movies',
+  'top',
+  'watch-time',
+  'latest',
+  '..',
+  '.',
+];
 
 const NUMBER_LITERALS = [
-  '0', '-0', '0.0', '-0.0', '1', '4500', '4500.5', '1e9', '1E9', '1e+9', '1000000000', '1000000000.0000001', '999999999.99999999', '1000000001', '5e-324', '1e-400',
-  '-1e-400', '1e308', '1.7976931348623157e308', '1e400', '-1e400', '1e9999999999', '123456789012345678901234567890', '-1', '-5e-324', '0e0', '01', '1.', '.5',
-  '+1', '0x10', 'NaN', 'Infinity', '-Infinity', '1_000', '"4500"', 'true', 'null', '[]', '{}', '[4500]', '9'.repeat(400), '0.' + '0'.repeat(400) + '1',
+  '0',
+  '-0',
+  '0.0',
+  '-0.0',
+  '1',
+  '4500',
+  '4500.5',
+  '1e9',
+  '1E9',
+  '1e+9',
+  '1000000000',
+  '1000000000.0000001',
+  '999999999.99999999',
+  '1000000001',
+  '5e-324',
+  '1e-400',
+  '-1e-400',
+  '1e308',
+  '1.7976931348623157e308',
+  '1e400',
+  '-1e400',
+  '1e9999999999',
+  '123456789012345678901234567890',
+  '-1',
+  '-5e-324',
+  '0e0',
+  '01',
+  '1.',
+  '.5',
+  '+1',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1_000',
+  '"4500"',
+  'true',
+  'null',
+  '[]',
+  '{}',
+  '[4500]',
+  '9'.repeat(400),
+  '0.' + '0'.repeat(400) + '1',
 ];
 
 const WRONG_VALUES = ['"4500"', 'null', 'true', 'false', '[]', '{}', '[1]', '{"a":1}', '1', '0', '""', '"x"', '-1', '[{"user":"a","slug":"b","at":1}]'];
 
-const BAD_UTF8 = [[0xff], [0xfe], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xc3], [0xf4, 0x90, 0x80, 0x80], [0xe6, 0x97]];
-
-const CONTENT_TYPES_OK = ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8', ' application/json ; foo=bar'];
-const CONTENT_TYPES_ODD = [
-  'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json-seq', 'application/ld+json', 'json',
-  '*/*', 'application/*', 'text/json', '', ' ', 'application/json;', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/json, text/plain',
-  'application/json\t', 'application /json', 'application/problem+json',
+const BAD_UTF8 = [
+  [0xff],
+  [0xfe],
+  [0xc0, 0xaf],
+  [0xe0, 0x80, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0x80],
+  [0xc3],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xe6, 0x97],
 ];
 
-const LIMITS = ['', '1', '10', '1000', '1001', '0', '-1', '1.5', '10abc', '1e2', '%205', '%35', '+5', '00010', '99999999999999999999', '5&limit=6', 'abc', '%', '%ZZ', '%EF%BC%91'];
+const CONTENT_TYPES_OK = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'Application/JSON',
+  'application/json;charset=UTF-8',
+  ' application/json ; foo=bar',
+];
+const CONTENT_TYPES_ODD = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  'application/json-seq',
+  'application/ld+json',
+  'json',
+  '*/*',
+  'application/*',
+  'text/json',
+  '',
+  ' ',
+  'application/json;',
+  'application/json; charset=utf-16',
+  'APPLICATION/JSON',
+  'application/json, text/plain',
+  'application/json\t',
+  'application /json',
+  'application/problem+json',
+];
+
+const LIMITS = [
+  '',
+  '1',
+  '10',
+  '1000',
+  '1001',
+  '0',
+  '-1',
+  '1.5',
+  '10abc',
+  '1e2',
+  '%205',
+  '%35',
+  '+5',
+  '00010',
+  '99999999999999999999',
+  '5&limit=6',
+  'abc',
+  '%',
+  '%ZZ',
+  '%EF%BC%91',
+];
 
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
 
 const enc = encodeURIComponent;
-
 
 /**
  * A seeded stream of fuzz cases. Each case is classified by contract.ts; valid or undecided bodies
@@ -136,7 +274,17 @@ export class Generator {
 
   private eventJson(u = this.user(), s = this.slug(), at: string = JSON.stringify(this.at())): string {
     const fields = [`"user":${JSON.stringify(u)}`, `"slug":${JSON.stringify(s)}`, `"at":${at}`];
-    if (this.rng.chance(0.15)) fields.push(this.rng.pick(['"extra":1', '"__proto__":{"at":"x","polluted":true}', '"constructor":{"prototype":{"polluted":1}}', '"user2":"x"', '"at2":null', '"toString":5']));
+    if (this.rng.chance(0.15))
+      fields.push(
+        this.rng.pick([
+          '"extra":1',
+          '"__proto__":{"at":"x","polluted":true}',
+          '"constructor":{"prototype":{"polluted":1}}',
+          '"user2":"x"',
+          '"at2":null',
+          '"toString":5',
+        ]),
+      );
     if (this.rng.chance(0.2)) fields.reverse();
     return `{${fields.join(',')}}`;
   }
@@ -205,7 +353,29 @@ export class Generator {
         steps.push(`del${n}@${pos}`);
         bytes = Buffer.concat([bytes.subarray(0, pos), bytes.subarray(pos + n)]);
       } else if (r < 0.7) {
-        const ins = this.rng.pick(['"', '\\', '{', '}', '[', ']', ',', ':', '0', '-', 'e', '\u0000', '\u001f', ' ', 'null', 'true', '1e999', '"__proto__":', '\\u0000', '\\ud800', '\n']);
+        const ins = this.rng.pick([
+          '"',
+          '\\',
+          '{',
+          '}',
+          '[',
+          ']',
+          ',',
+          ':',
+          '0',
+          '-',
+          'e',
+          '\u0000',
+          '\u001f',
+          ' ',
+          'null',
+          'true',
+          '1e999',
+          '"__proto__":',
+          '\\u0000',
+          '\\ud800',
+          '\n',
+        ]);
         steps.push(`ins${JSON.stringify(ins)}@${pos}`);
         bytes = Buffer.concat([bytes.subarray(0, pos), Buffer.from(ins), bytes.subarray(pos)]);
       } else if (r < 0.85) {
@@ -230,7 +400,21 @@ export class Generator {
       body = this.rng.chance(0.2) ? `{"user":${f.user},"slug":${f.slug}}` : `{"user":${f.user},"slug":${f.slug},"at":${f.at}}`;
       if (this.rng.chance(0.3)) body = `[${this.eventJson()},${body}]`;
     } else {
-      body = this.rng.pick(['"str"', '123', 'null', 'true', '[1,2]', `[[${this.eventJson()}]]`, `[${this.eventJson()},5]`, '{}', '[null]', '[{}]', `{"events":[${this.eventJson()}]}`, '""', '[[]]']);
+      body = this.rng.pick([
+        '"str"',
+        '123',
+        'null',
+        'true',
+        '[1,2]',
+        `[[${this.eventJson()}]]`,
+        `[${this.eventJson()},5]`,
+        '{}',
+        '[null]',
+        '[{}]',
+        `{"events":[${this.eventJson()}]}`,
+        '""',
+        '[[]]',
+      ]);
     }
     return this.post(i, 'types', `wrong types ${body.slice(0, 60)}`, Buffer.from(body), [...this.contentTypeOk(), ...this.key(i)]);
   }
@@ -323,7 +507,15 @@ export class Generator {
   private contentType(i: number): Case {
     const body = this.rng.chance(0.6) ? this.validBody() : '{"user":"","slug":"s","at":1}';
     const r = this.rng.next();
-    const headers: [string, string][] = r < 0.8 ? [['Content-Type', this.rng.pick(CONTENT_TYPES_ODD)]] : r < 0.9 ? [['Content-Type', 'application/json'], ['Content-Type', 'text/plain']] : [['content-type', this.rng.pick(CONTENT_TYPES_OK)]];
+    const headers: [string, string][] =
+      r < 0.8
+        ? [['Content-Type', this.rng.pick(CONTENT_TYPES_ODD)]]
+        : r < 0.9
+          ? [
+              ['Content-Type', 'application/json'],
+              ['Content-Type', 'text/plain'],
+            ]
+          : [['content-type', this.rng.pick(CONTENT_TYPES_OK)]];
     return this.post(i, 'content-type', `Content-Type ${JSON.stringify(headers.map((h) => h[1]))}`, Buffer.from(body), [...headers, ...this.key(i)]);
   }
 
@@ -339,8 +531,9 @@ export class Generator {
     if (r < 0.55) return enc(name);
     // Raw UTF-8 bytes, not percent-encoded (only names whose ASCII characters need no encoding).
     if (r < 0.65 && /^[A-Za-z0-9\-._~\u0080-\uffff]+$/.test(name)) return Buffer.from(name, 'utf8').toString('latin1');
-    if (r < 0.85) return this.rng.pick(['%', '%Z1', '%E4%B8', '%C0%AF', '%ED%A0%80', '%00', '%2F', '%25', '%2e%2e', '%FF', 'a%', '%%', '%e6%97%a5', '%F0%9F%8E%AC']);
-    return Array.from({ length: 1 + this.rng.int(12) }, () => this.rng.pick([...'abcxyz019-._~%!$&\'()*+,;=:@'])).join('');
+    if (r < 0.85)
+      return this.rng.pick(['%', '%Z1', '%E4%B8', '%C0%AF', '%ED%A0%80', '%00', '%2F', '%25', '%2e%2e', '%FF', 'a%', '%%', '%e6%97%a5', '%F0%9F%8E%AC']);
+    return Array.from({ length: 1 + this.rng.int(12) }, () => this.rng.pick([..."abcxyz019-._~%!$&'()*+,;=:@"])).join('');
   }
 
   private routes(i: number): Case {
@@ -454,7 +647,18 @@ export class Generator {
       what = 'ordinary client headers';
     } else {
       // Idempotency-Key variants; a key the service refuses (400) stores nothing.
-      const v = this.rng.pick(['', ' ', 'a b', '\u00e9', 'x'.repeat(257), `${'k'.repeat(200)}-${this.runId}-${i}`, '\t', `dup-${this.runId}-${i}`, `{}-${this.runId}-${i}`, `"q-${this.runId}-${i}"`]);
+      const v = this.rng.pick([
+        '',
+        ' ',
+        'a b',
+        '\u00e9',
+        'x'.repeat(257),
+        `${'k'.repeat(200)}-${this.runId}-${i}`,
+        '\t',
+        `dup-${this.runId}-${i}`,
+        `{}-${this.runId}-${i}`,
+        `"q-${this.runId}-${i}"`,
+      ]);
       extra.push(['Idempotency-Key', v]);
       if (v.startsWith('dup-')) extra.push(['Idempotency-Key', `${v}-2`]);
       what = `Idempotency-Key ${JSON.stringify(v.slice(0, 20))}`;
@@ -519,6 +723,17 @@ export class Generator {
     ];
     const [what, text] = this.rng.pick(cases);
     const method = /^[A-Za-z]+/.exec(text)?.[0] ?? '';
-    return { index: i, category: 'protocol', what, method, bytes: Buffer.from(text, 'latin1'), statuses: null, store: 'none', events: [], keyed: false, fresh: true };
+    return {
+      index: i,
+      category: 'protocol',
+      what,
+      method,
+      bytes: Buffer.from(text, 'latin1'),
+      statuses: null,
+      store: 'none',
+      events: [],
+      keyed: false,
+      fresh: true,
+    };
   }
 }

@@ -164,7 +164,12 @@ export class RawConnection {
         const answer: Answer = { ...p.answer, body: Buffer.from(p.answer.body), extra, closed: this.eof };
         this.buf = Buffer.alloc(0);
         // The server closes after answering a request that asked for it (Connection: close).
-        const asked = /\r\nconnection:[ \t]*close/i.test(first.subarray(0, 64 * 1024).toString('latin1').split('\r\n\r\n', 1)[0]!);
+        const asked = /\r\nconnection:[ \t]*close/i.test(
+          first
+            .subarray(0, 64 * 1024)
+            .toString('latin1')
+            .split('\r\n\r\n', 1)[0]!,
+        );
         const close = extra > 0 || this.eof || asked || answer.headers.get('connection')?.some((v) => /close/i.test(v)) || sending;
         this.current += ` -> ${answer.status}`;
         this.lastAt = Date.now();
@@ -205,7 +210,13 @@ export class RawConnection {
 }
 
 /** The bytes of an HTTP/1.1 request. `target` and header values are byte strings (latin1). */
-export function buildRequest(method: string, target: string, headers: [string, string][], body: Buffer | null, contentLength: 'auto' | 'none' = 'auto'): Buffer {
+export function buildRequest(
+  method: string,
+  target: string,
+  headers: [string, string][],
+  body: Buffer | null,
+  contentLength: 'auto' | 'none' = 'auto',
+): Buffer {
   let head = `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
   for (const [k, v] of headers) head += `${k}: ${v}\r\n`;
   if (body && contentLength === 'auto') head += `Content-Length: ${body.length}\r\n`;

@@ -132,8 +132,24 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     for (let k = 0; k < 40; k++) {
       const e = { user: seedRng.pick(USERS), slug: seedRng.pick(SLUGS), at: seedRng.int(10_000) };
       const body = Buffer.from(JSON.stringify(e));
-      const bytes = Buffer.concat([Buffer.from(`POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: seed-${runId}-${k}\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
-      await store({ index: -1, category: 'seed', what: 'seed event', method: 'POST', bytes, statuses: [200], store: 'valid', events: [e], keyed: true, fresh: false });
+      const bytes = Buffer.concat([
+        Buffer.from(
+          `POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: seed-${runId}-${k}\r\nContent-Length: ${body.length}\r\n\r\n`,
+        ),
+        body,
+      ]);
+      await store({
+        index: -1,
+        category: 'seed',
+        what: 'seed event',
+        method: 'POST',
+        bytes,
+        statuses: [200],
+        store: 'valid',
+        events: [e],
+        keyed: true,
+        fresh: false,
+      });
     }
     result.before = await verify(client, oracle, 8, true);
     const appsBefore = await cluster.apps();
@@ -234,7 +250,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
     if (result.hangs > 0) p.push(`${result.hangs} requests unanswered within ${o.timeoutMs} ms`);
     const violations = [...result.violations.values()].reduce((n, v) => n + v.count, 0);
     if (violations > 0) p.push(`${violations} contract violations`);
-    if (result.after.mismatches.length > 0) p.push(`state after the fuzz differs from the state before plus the valid events (${result.after.mismatches.length} mismatches)`);
+    if (result.after.mismatches.length > 0)
+      p.push(`state after the fuzz differs from the state before plus the valid events (${result.after.mismatches.length} mismatches)`);
     if (p.length > 0) result.outputTail = cluster.output.split('\n').slice(-30).join('\n');
     return result;
   } finally {
@@ -245,7 +262,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
 }
 
 function describe(out: Outcome): string {
-  if (out.kind !== 'answer') return `${out.kind} after ${out.ms.toFixed(0)} ms${'partial' in out && out.partial ? `: ${JSON.stringify(out.partial.slice(0, 100))}` : ''}${out.kind === 'malformed' ? ` (${out.why})` : ''}`;
+  if (out.kind !== 'answer')
+    return `${out.kind} after ${out.ms.toFixed(0)} ms${'partial' in out && out.partial ? `: ${JSON.stringify(out.partial.slice(0, 100))}` : ''}${out.kind === 'malformed' ? ` (${out.why})` : ''}`;
   const a = out.answer;
   return `${a.status} ${a.body.toString('utf8').slice(0, 200)}${a.extra > 0 ? ` [+${a.extra} bytes after the response]` : ''}`;
 }
@@ -255,14 +273,19 @@ function compareApps(before: App[], after: App[]): string[] {
   for (const b of before) {
     const a = after.find((x) => x.name === b.name && x.instance === b.instance);
     if (!a) out.push(`${b.name} ${b.instance} is gone`);
-    else if (a.pid !== b.pid || a.restarts !== b.restarts) out.push(`${b.name} ${b.instance}: pid ${b.pid} -> ${a.pid}, restarts ${b.restarts} -> ${a.restarts}`);
+    else if (a.pid !== b.pid || a.restarts !== b.restarts)
+      out.push(`${b.name} ${b.instance}: pid ${b.pid} -> ${a.pid}, restarts ${b.restarts} -> ${a.restarts}`);
   }
   return out;
 }
 
 export function formatFuzz(r: FuzzResult): string[] {
   const o = r.options;
-  const sorted = (m: Map<string, number>): string => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const sorted = (m: Map<string, number>): string =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   const lines = [
     `fuzz: ${r.sent} requests (of ${o.requests}), seed ${o.seed}, ${o.concurrency} connections, ${r.elapsedS.toFixed(1)} s`,
     `by category: ${sorted(r.byCategory)}`,

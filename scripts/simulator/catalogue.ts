@@ -28,7 +28,14 @@ export function planCatalogue(slugs: readonly string[], durations: readonly numb
   const rng = new Rng(seed, 5);
   return slugs.map((slug, i) => {
     const r = rng.next();
-    const timing: CatalogueTiming = r < CATALOGUE_SHARES.after ? 'after' : r < CATALOGUE_SHARES.after + CATALOGUE_SHARES.changed ? 'changed' : r < CATALOGUE_SHARES.after + CATALOGUE_SHARES.changed + CATALOGUE_SHARES.never ? 'never' : 'before';
+    const timing: CatalogueTiming =
+      r < CATALOGUE_SHARES.after
+        ? 'after'
+        : r < CATALOGUE_SHARES.after + CATALOGUE_SHARES.changed
+          ? 'changed'
+          : r < CATALOGUE_SHARES.after + CATALOGUE_SHARES.changed + CATALOGUE_SHARES.never
+            ? 'never'
+            : 'before';
     return { slug, duration: durations[i]!, title: rng.chance(0.5) ? `Movie ${i} – ${[...slug].slice(0, 40).join('')}` : null, timing };
   });
 }
@@ -45,7 +52,12 @@ export function finalCatalogue(plan: readonly MoviePlan[]): Map<string, { durati
  * with a wrong duration) or 'after' them (the 'after' movies, and the right duration of the
  * 'changed' ones). Retries 503s (a PUT is idempotent); returns the problems, one line each.
  */
-export async function putCatalogue(client: HttpClient, plan: readonly MoviePlan[], phase: 'before' | 'after', concurrency: number): Promise<{ put: number; problems: string[] }> {
+export async function putCatalogue(
+  client: HttpClient,
+  plan: readonly MoviePlan[],
+  phase: 'before' | 'after',
+  concurrency: number,
+): Promise<{ put: number; problems: string[] }> {
   const jobs: { slug: string; body: Record<string, unknown> }[] = [];
   for (const m of plan) {
     const body: Record<string, unknown> = { duration: m.duration, ...(m.title === null ? {} : { title: m.title }) };

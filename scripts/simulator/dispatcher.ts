@@ -31,7 +31,14 @@ export interface DispatchOptions {
  * in two requests at once, so a pair's (and a user's) events are applied in the order they were
  * generated, and one request never holds two events of a pair.
  */
-export async function dispatch(model: ViewerModel, sender: EventSender, oracle: Oracle, stats: Stats, opts: DispatchOptions, stopped: () => boolean): Promise<void> {
+export async function dispatch(
+  model: ViewerModel,
+  sender: EventSender,
+  oracle: Oracle,
+  stats: Stats,
+  opts: DispatchOptions,
+  stopped: () => boolean,
+): Promise<void> {
   const ready = new ViewerQueue(model.size);
   const pacer = new Pacer(opts.rate);
   const sizes = new Rng(opts.seed, 3);

@@ -21,7 +21,11 @@ export interface Io {
  * The simulator: parse options, wait for the service, send, print the summary, verify.
  * Exit status: 0 all acknowledged (and verified), 1 failures or mismatches, 2 usage error.
  */
-export async function main(argv: string[], io: Io = { out: process.stdout, err: process.stderr }, stop: AbortSignal = new AbortController().signal): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: process.stdout, err: process.stderr },
+  stop: AbortSignal = new AbortController().signal,
+): Promise<number> {
   let opts: Options;
   try {
     opts = parseOptions(argv);
@@ -47,7 +51,9 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
   const client = new HttpClient(opts.url, opts.concurrency, opts.timeoutMs, { post: opts.ingestToken, get: opts.queryToken });
 
   try {
-    const bound = [opts.events !== null ? `${opts.events} events` : '', opts.durationMs !== null ? `${opts.durationMs / 1000} s` : ''].filter(Boolean).join(' or ');
+    const bound = [opts.events !== null ? `${opts.events} events` : '', opts.durationMs !== null ? `${opts.durationMs / 1000} s` : '']
+      .filter(Boolean)
+      .join(' or ');
     say(
       `simulate: ${opts.url}, ${opts.viewers} viewers (${users.filter(isOdd).length} odd names), ${opts.movies} movies (${slugs.filter(isOdd).length} odd),` +
         ` ${bound}, batch ${opts.batchMin === opts.batchMax ? opts.batchMin : `${opts.batchMin}-${opts.batchMax}`}, concurrency ${opts.concurrency},` +
@@ -66,12 +72,16 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     const stats = new Stats();
     const progress = new Progress(stats, { events: opts.events, durationMs: opts.durationMs }, io.err, opts.progressEveryMs);
     progress.start();
-    const sender = new EventSender(client, {
-      maxAttempts: opts.maxAttempts,
-      retryForMs: opts.retryForMs,
-      backoffMinMs: 50,
-      backoffMaxMs: 2000,
-    }, opts.idempotencyKeys);
+    const sender = new EventSender(
+      client,
+      {
+        maxAttempts: opts.maxAttempts,
+        retryForMs: opts.retryForMs,
+        backoffMinMs: 50,
+        backoffMaxMs: 2000,
+      },
+      opts.idempotencyKeys,
+    );
     try {
       await dispatch(model, sender, oracle, stats, { ...opts, minuteGuardMs: opts.verify ? 250 : 0 }, () => stop.aborted);
     } finally {
@@ -84,7 +94,9 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     if (!opts.v1) {
       say(`catalogue: PUT ${after.put} movies after the events (new or changed durations)${after.problems.length ? `; ${after.problems.length} failed` : ''}`);
       for (const p of after.problems.slice(0, 5)) say(`  catalogue: ${p}`);
-      say(`insights: ${stats.acked} events of which ${oracle.lateEvents} late or repeated (by ts); ${oracle.catalogue.size} of ${plan.length} movies with a duration`);
+      say(
+        `insights: ${stats.acked} events of which ${oracle.lateEvents} late or repeated (by ts); ${oracle.catalogue.size} of ${plan.length} movies with a duration`,
+      );
     }
     let failed = stats.failed > 0 || stats.anomalies.length > 0 || before.problems.length > 0 || after.problems.length > 0;
     if (stop.aborted) say('interrupted: sending stopped early');
@@ -104,7 +116,10 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
 async function seriesBaseline(client: HttpClient, exclusive: boolean): Promise<SeriesBaseline | null> {
   const now = Date.now();
   const out: SeriesBaseline = { minute: new Map(), hour: new Map(), exclusive };
-  for (const [step, ms] of [['minute', 60_000], ['hour', 3_600_000]] as const) {
+  for (const [step, ms] of [
+    ['minute', 60_000],
+    ['hour', 3_600_000],
+  ] as const) {
     const from = new Date(Math.floor(now / ms) * ms).toISOString();
     const to = new Date(now + 1).toISOString();
     let failed = false;

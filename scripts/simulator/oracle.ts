@@ -197,8 +197,7 @@ export class Oracle {
   private pairOf(user: string, slug: string): PairTruth {
     let u = this.users.get(user);
     if (!u) this.users.set(user, (u = { watchTime: 0, pairs: new Map(), updates: 0 }));
-    let m = this.movies.get(slug);
-    if (!m) this.movies.set(slug, (m = { watchTime: 0, viewers: 0, retention: [] }));
+    if (!this.movies.has(slug)) this.movies.set(slug, { watchTime: 0, viewers: 0, retention: [] });
     let p = u.pairs.get(slug);
     if (!p) u.pairs.set(slug, (p = { state: EMPTY_PAIR, maybeDuplicates: 0, seq: 0, covered: new Set() }));
     return p;

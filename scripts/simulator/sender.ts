@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HttpClient, NetworkError } from './http-client.js';
+import { type HttpClient, NetworkError } from './http-client.js';
 import type { Heartbeat } from './viewers.js';
 
 export interface RetryPolicy {

@@ -74,8 +74,14 @@ export class SeriesTruth {
     let last = -Infinity;
     const all = this.keys.get(ALL);
     if (!all) return null;
-    for (const m of all.sure.keys()) (first = Math.min(first, m)), (last = Math.max(last, m));
-    for (const s of all.straddlers) (first = Math.min(first, s.lo)), (last = Math.max(last, s.hi));
+    for (const m of all.sure.keys()) {
+      first = Math.min(first, m);
+      last = Math.max(last, m);
+    }
+    for (const s of all.straddlers) {
+      first = Math.min(first, s.lo);
+      last = Math.max(last, s.hi);
+    }
     return first <= last ? { first: first * STEP_MS.minute, last: last * STEP_MS.minute } : null;
   }
 
@@ -85,7 +91,7 @@ export class SeriesTruth {
    * so only "at least ours" is checked). Returns one line per mismatch.
    */
   check(key: string, step: Step, service: Map<number, Bucket>, exact: boolean, relative: number): string[] {
-    const k = this.keys.get(key) ?? { sure: new Map(), straddlers: [], extraEvents: 0, lost: false };
+    const k = this.keys.get(key) ?? { sure: new Map<number, Bucket>(), straddlers: [], extraEvents: 0, lost: false };
     const per = STEP_MS[step] / STEP_MS.minute;
     const sure = new Map<number, Bucket>();
     const slack = new Map<number, Bucket>(); // what straddlers may add to a bucket
@@ -118,12 +124,16 @@ export class SeriesTruth {
       serviceEvents += got.events;
       const maxEvents = want.events + may.events + k.extraEvents;
       if (got.events < want.events || (exact && got.events > maxEvents)) {
-        problems.push(`${step} ${at(b)}: events expected ${want.events === maxEvents || !exact ? want.events : `${want.events}..${maxEvents}`}${exact ? '' : ' or more'}, got ${got.events}`);
+        problems.push(
+          `${step} ${at(b)}: events expected ${want.events === maxEvents || !exact ? want.events : `${want.events}..${maxEvents}`}${exact ? '' : ' or more'}, got ${got.events}`,
+        );
       }
       const watchOk = exact
-        ? (near(got.watchTime, want.watchTime) || got.watchTime >= want.watchTime) && (near(got.watchTime, want.watchTime + may.watchTime) || got.watchTime <= want.watchTime + may.watchTime)
+        ? (near(got.watchTime, want.watchTime) || got.watchTime >= want.watchTime) &&
+          (near(got.watchTime, want.watchTime + may.watchTime) || got.watchTime <= want.watchTime + may.watchTime)
         : near(got.watchTime, want.watchTime) || got.watchTime >= want.watchTime;
-      if (!watchOk) problems.push(`${step} ${at(b)}: watchTime expected ${want.watchTime}${may.watchTime ? ` (+ up to ${may.watchTime})` : ''}, got ${got.watchTime}`);
+      if (!watchOk)
+        problems.push(`${step} ${at(b)}: watchTime expected ${want.watchTime}${may.watchTime ? ` (+ up to ${may.watchTime})` : ''}, got ${got.watchTime}`);
     }
     if (exact) {
       let sureEvents = straddleEvents;

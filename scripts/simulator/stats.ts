@@ -10,7 +10,8 @@ export class LatencyHistogram {
   max = 0;
 
   record(ms: number): void {
-    const i = ms <= LatencyHistogram.BASE_MS ? 0 : Math.min(this.counts.length - 1, Math.ceil(Math.log(ms / LatencyHistogram.BASE_MS) / LatencyHistogram.GROWTH));
+    const i =
+      ms <= LatencyHistogram.BASE_MS ? 0 : Math.min(this.counts.length - 1, Math.ceil(Math.log(ms / LatencyHistogram.BASE_MS) / LatencyHistogram.GROWTH));
     this.counts[i]!++;
     this.count++;
     if (ms > this.max) this.max = ms;

@@ -36,7 +36,16 @@ const num = (a: unknown, e: unknown): boolean => typeof a === 'number' && close(
  * lateEvents; else /latest): progress, completed and resumeAt from the same progressOf as the
  * service under the final catalogue, absent without a duration.
  */
-export function pairInsights(ctx: Checker, what: string, body: Record<string, unknown>, oracle: Oracle, slug: string, truth: PairTruth, full: boolean, counts: InsightsCounts): void {
+export function pairInsights(
+  ctx: Checker,
+  what: string,
+  body: Record<string, unknown>,
+  oracle: Oracle,
+  slug: string,
+  truth: PairTruth,
+  full: boolean,
+  counts: InsightsCounts,
+): void {
   const p = oracle.progress(slug, truth.state);
   ctx.expect(what, 'progress', body, p?.progress);
   ctx.expect(what, 'completed', body, p?.completed);
@@ -193,9 +202,11 @@ async function checkContinueWatching(ctx: Checker, oracle: Oracle, user: string)
     const nc = next && bySlug.get(next.slug as string);
     if (!next || !nc) return;
     const [a, b] = [Date.parse(String(item.updatedAt)), Date.parse(String(next.updatedAt))];
-    if (a < b || (a === b && String(item.slug) >= String(next.slug))) ctx.mismatch(`${what}: ${show(c.slug)} is listed before ${show(nc.slug)} against updatedAt/slug order`);
+    if (a < b || (a === b && String(item.slug) >= String(next.slug)))
+      ctx.mismatch(`${what}: ${show(c.slug)} is listed before ${show(nc.slug)} against updatedAt/slug order`);
     else if (a > b && c.seq < nc.seq) ctx.mismatch(`${what}: ${show(c.slug)} has a later updatedAt than ${show(nc.slug)}, which was updated after it`);
   });
   const short = await ctx.read(pathOf('users', user, 'continue-watching'), `${what} (default limit)`);
-  if (short && JSON.stringify(short.items) !== JSON.stringify(items.slice(0, 20))) ctx.mismatch(`${what}: the default answer is not the first 20 items of the full one`);
+  if (short && JSON.stringify(short.items) !== JSON.stringify(items.slice(0, 20)))
+    ctx.mismatch(`${what}: the default answer is not the first 20 items of the full one`);
 }

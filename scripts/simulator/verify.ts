@@ -1,5 +1,5 @@
 import { close, MOVIE_RELATIVE_TOLERANCE, sameValue, show, type Checker } from './check.js';
-import { HttpClient, NetworkError, pathOf, type HttpResult } from './http-client.js';
+import { type HttpClient, NetworkError, pathOf, type HttpResult } from './http-client.js';
 import type { Oracle } from './oracle.js';
 import { insightsChecks, pairInsights, type InsightsCounts, type SeriesBaseline } from './verify-insights.js';
 
@@ -21,8 +21,6 @@ export interface VerifyReport {
   /** What the viewer-insights checks covered (§5). */
   insights: InsightsCounts;
 }
-
-
 
 const FIRST_MISMATCHES = 10;
 
@@ -53,7 +51,17 @@ export async function verify(
     skipped: 0,
     retriedPairs: 0,
     doubledPairs: 0,
-    insights: { checked: insights, movies: 0, retention: 0, series: 0, continueWatching: 0, completions: 0, lateEvents: 0, progressPairs: 0, overallSeries: 'not checked' },
+    insights: {
+      checked: insights,
+      movies: 0,
+      retention: 0,
+      series: 0,
+      continueWatching: 0,
+      completions: 0,
+      lateEvents: 0,
+      progressPairs: 0,
+      overallSeries: 'not checked',
+    },
   };
   const mismatch = (what: string): void => {
     report.mismatches++;
@@ -166,7 +174,6 @@ export async function verify(
   return report;
 }
 
-
 export function reportLines(r: VerifyReport): string[] {
   const lines = [
     `verify: checked ${r.checked}, mismatches ${r.mismatches}` +
@@ -176,12 +183,15 @@ export function reportLines(r: VerifyReport): string[] {
   ];
   const i = r.insights;
   if (!i.checked) lines.push('verify: insights (§5) not checked (--v1)');
-  else lines.push(
-    `verify: insights: ${i.movies} movies (metadata, completions: ${i.completions} completed pairs), ${i.retention} retention curves, ${i.series} series,` +
-      ` ${i.continueWatching} continue-watching lists, ${i.progressPairs} pairs with progress, ${i.lateEvents} late events; overall series ${i.overallSeries}`,
-  );
+  else
+    lines.push(
+      `verify: insights: ${i.movies} movies (metadata, completions: ${i.completions} completed pairs), ${i.retention} retention curves, ${i.series} series,` +
+        ` ${i.continueWatching} continue-watching lists, ${i.progressPairs} pairs with progress, ${i.lateEvents} late events; overall series ${i.overallSeries}`,
+    );
   if (r.retriedPairs > 0) {
-    lines.push(`verify: ${r.retriedPairs} pairs had a retry after an attempt that may have been stored; ${r.doubledPairs} of them count that event twice in \`events\` (watch time and positions are exact either way)`);
+    lines.push(
+      `verify: ${r.retriedPairs} pairs had a retry after an attempt that may have been stored; ${r.doubledPairs} of them count that event twice in \`events\` (watch time and positions are exact either way)`,
+    );
   }
   for (const m of r.first) lines.push(`  mismatch: ${m}`);
   if (r.mismatches > r.first.length) lines.push(`  ... and ${r.mismatches - r.first.length} more`);

@@ -1,4 +1,4 @@
-import { Rng, Zipf } from './random.js';
+import { Rng, type Zipf } from './random.js';
 
 /** One heartbeat as the service takes it (CONTRACT §2, and §5.1's optional client time `ts`). */
 export interface Heartbeat {
@@ -98,7 +98,18 @@ export class ViewerModel {
     this.viewers = catalogue.users.map((_, i) => {
       const delivery = new Rng(seed, 4, i);
       const clock = 1_700_000_000_000 + delivery.int(1e9);
-      return { rng: new Rng(seed, 1, i), delivery, clock, sendTs: false, pending: [], count: 0, movie: -1, position: 0, fractional: false, resumeAt: new Map() };
+      return {
+        rng: new Rng(seed, 1, i),
+        delivery,
+        clock,
+        sendTs: false,
+        pending: [],
+        count: 0,
+        movie: -1,
+        position: 0,
+        fractional: false,
+        resumeAt: new Map(),
+      };
     });
   }
 
@@ -149,7 +160,7 @@ export class ViewerModel {
         s.position += b.maxStep + 1 + s.rng.int(600) + this.drift(s);
       } else if (r < (edge += b.rewind)) {
         s.position = Math.max(0, s.position - (5 + s.rng.int(296)) + this.drift(s));
-      } else if (r < (edge += b.exactStep)) {
+      } else if (r < edge + b.exactStep) {
         s.position += b.maxStep;
       } else {
         s.position += b.interval + this.drift(s);

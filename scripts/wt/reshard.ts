@@ -19,7 +19,18 @@ class Builder {
   private readonly userHead: number[] = [];
   private readonly movieWatch: number[] = [];
   private readonly movieViewers: number[] = [];
-  private readonly p = { watchTime: [] as number[], at: [] as number[], furthest: [] as number[], updatedAt: [] as number[], events: [] as number[], ts: [] as number[], lateEvents: [] as number[], user: [] as number[], slug: [] as number[], next: [] as number[] };
+  private readonly p = {
+    watchTime: [] as number[],
+    at: [] as number[],
+    furthest: [] as number[],
+    updatedAt: [] as number[],
+    events: [] as number[],
+    ts: [] as number[],
+    lateEvents: [] as number[],
+    user: [] as number[],
+    slug: [] as number[],
+    next: [] as number[],
+  };
 
   get pairCount(): number {
     return this.p.user.length;
@@ -38,7 +49,12 @@ class Builder {
     return this.userIds.has(user);
   }
 
-  addPair(user: string, slug: string, pair: { watchTime: number; at: number; furthest: number; events: number; updatedAt: number; lateEvents: number }, ts: number): void {
+  addPair(
+    user: string,
+    slug: string,
+    pair: { watchTime: number; at: number; furthest: number; events: number; updatedAt: number; lateEvents: number },
+    ts: number,
+  ): void {
     const userId = this.userIds.get(user)!;
     let slugId = this.slugIds.get(slug);
     if (slugId === undefined) {
@@ -131,7 +147,10 @@ export async function reshard(opts: CommonOptions & { to: number; deleteOld: boo
   const running = [];
   for (let k = 0; k < Math.max(from, to); k++) if (await socketAnswers(socketPath(dataDir, k))) running.push(k);
   if (running.length > 0) {
-    throw new CommandError(`the service is running on ${dataDir} (shard${running.length > 1 ? 's' : ''} ${running.join(', ')} answer on their sockets); stop it first (Ctrl-C on npm start, or SIGTERM to pm2-runtime), then reshard`, 3);
+    throw new CommandError(
+      `the service is running on ${dataDir} (shard${running.length > 1 ? 's' : ''} ${running.join(', ')} answer on their sockets); stop it first (Ctrl-C on npm start, or SIGTERM to pm2-runtime), then reshard`,
+      3,
+    );
   }
   const config = configFor(dataDir, from);
   const started = Date.now();

@@ -9,7 +9,12 @@ export async function status(opts: CommonOptions & { timeoutMs: number }): Promi
   try {
     await shards.waitReady(opts.timeoutMs);
     const results = await Promise.allSettled(shards.clients.map((c) => shards.query(c.shard, { op: 'metrics' })));
-    const rows = results.map((r, k) => ({ shard: k, up: r.status === 'fulfilled', socket: socketPath(dataDir, k), metrics: r.status === 'fulfilled' ? r.value : null }));
+    const rows = results.map((r, k) => ({
+      shard: k,
+      up: r.status === 'fulfilled',
+      socket: socketPath(dataDir, k),
+      metrics: r.status === 'fulfilled' ? r.value : null,
+    }));
     if (opts.json) {
       console.log(JSON.stringify({ dataDir, shards: config.shards, status: rows }));
     } else {

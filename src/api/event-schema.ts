@@ -28,7 +28,7 @@ export const Event = Type.Object({
       minimum: 0,
       maximum: TS_MAX,
       description:
-        'client time when the heartbeat was produced, integer ms since the Unix epoch; a heartbeat whose ts is not newer than the pair\'s latest is counted in lateEvents and changes nothing else',
+        "client time when the heartbeat was produced, integer ms since the Unix epoch; a heartbeat whose ts is not newer than the pair's latest is counted in lateEvents and changes nothing else",
     }),
   ),
 });

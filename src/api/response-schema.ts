@@ -65,7 +65,10 @@ const progressFields = {
   progress: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'min(furthest / duration, 1); only when the duration is known' })),
   completed: Type.Optional(Type.Boolean({ description: 'furthest >= COMPLETE_RATIO [0.9] × duration; only when the duration is known' })),
   resumeAt: Type.Optional(
-    Type.Number({ minimum: 0, description: 'where to resume: at, if RESUME_MIN_RATIO [0.05] × duration <= at < COMPLETE_RATIO × duration, else 0; only when the duration is known' }),
+    Type.Number({
+      minimum: 0,
+      description: 'where to resume: at, if RESUME_MIN_RATIO [0.05] × duration <= at < COMPLETE_RATIO × duration, else 0; only when the duration is known',
+    }),
   ),
 };
 

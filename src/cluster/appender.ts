@@ -114,7 +114,8 @@ export class Appender {
           });
           // Stored, but if the lease ran out meanwhile the record is the next owner's to apply.
           const why = this.opts.guard?.();
-          if (why !== undefined) throw new AppenderClosed(`partition ${this.log.partition}: record ${seq} stored after the lease ran out (${why}); not acknowledged`);
+          if (why !== undefined)
+            throw new AppenderClosed(`partition ${this.log.partition}: record ${seq} stored after the lease ran out (${why}); not acknowledged`);
           this.expectedSeq = seq;
           this.opts.onStored?.({ partition: this.log.partition, seq, prev: expected, owner: this.opts.owner, items });
         } catch (err) {

@@ -26,7 +26,7 @@ export function assignTarget(partitions: number, members: readonly string[], own
   for (const id of ids) {
     // Over its share: keep the partitions it ranks highest, hand over the rest.
     const mine = owned.get(id)!.sort((a, b) => score(id, b) - score(id, a));
-    const keep = mine.slice(0, cap.get(id)!);
+    const keep = mine.slice(0, cap.get(id));
     target.get(id)!.push(...keep);
     pool.push(...mine.slice(keep.length));
   }

@@ -177,7 +177,11 @@ export class Engine {
 async function openBucket(jsm: JetStreamManager, kvm: Kvm, bucket: string, replicas: number, ttlMs: number): Promise<KV> {
   const kv = await retryCreate(`KV bucket ${bucket}`, () => kvm.create(bucket, { replicas, history: 1, ttl: ttlMs, storage: 'file' }));
   const info = await jsm.streams.info(`KV_${bucket}`);
-  checkStream(info, { name: `KV_${bucket}`, num_replicas: replicas, max_msgs_per_subject: 1, max_age: msToNanos(ttlMs), storage: 'file' }, `KV bucket ${bucket}`);
+  checkStream(
+    info,
+    { name: `KV_${bucket}`, num_replicas: replicas, max_msgs_per_subject: 1, max_age: msToNanos(ttlMs), storage: 'file' },
+    `KV bucket ${bucket}`,
+  );
   return kv;
 }
 
@@ -223,7 +227,9 @@ async function recordLayout(meta: KV, cluster: string, want: Layout): Promise<vo
   }
   if (!have) throw new EngineError(`cluster "${cluster}": could not record or read its layout in KV bucket ${cluster}-meta`);
   if (have.partitions !== want.partitions) {
-    throw new EngineError(`PARTITIONS is ${want.partitions} but cluster "${cluster}" was created with PARTITIONS=${have.partitions}; start with PARTITIONS=${have.partitions}`);
+    throw new EngineError(
+      `PARTITIONS is ${want.partitions} but cluster "${cluster}" was created with PARTITIONS=${have.partitions}; start with PARTITIONS=${have.partitions}`,
+    );
   }
   if (have.streams !== want.streams) {
     throw new EngineError(`cluster "${cluster}" was created with ${have.streams} log streams, this version makes ${want.streams}`);

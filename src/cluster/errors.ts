@@ -18,7 +18,10 @@ export class Fenced extends Error {
 /** This process's lease on the partition is no longer valid by its own clock: it must not append or acknowledge. */
 export class NotOwner extends Error {
   override name = 'NotOwner';
-  constructor(readonly partition: number, why: string) {
+  constructor(
+    readonly partition: number,
+    why: string,
+  ) {
     super(`partition ${partition}: not the owner (${why})`);
   }
 }
@@ -44,7 +47,13 @@ export class AppenderClosed extends Error {
 /** An append whose outcome is unknown (no answer before giving up): the record may or may not be stored. */
 export class AppendUnconfirmed extends Error {
   override name = 'AppendUnconfirmed';
-  constructor(readonly partition: number, cause: unknown) {
-    super(`partition ${partition}: append not confirmed (${cause instanceof Error ? cause.message : String(cause)}); rebuild from the log before serving it again`, { cause });
+  constructor(
+    readonly partition: number,
+    cause: unknown,
+  ) {
+    super(
+      `partition ${partition}: append not confirmed (${cause instanceof Error ? cause.message : String(cause)}); rebuild from the log before serving it again`,
+      { cause },
+    );
   }
 }

@@ -52,7 +52,13 @@ export async function openPartition(
       replayed++;
     }
     try {
-      const markerSeq = await log.store(encodeItems([]), { expected: last, msgId: `open-${randomUUID()}`, owner: lease.owner, retryUntil: performance.now() + (opts.retryForMs ?? 30_000), guard });
+      const markerSeq = await log.store(encodeItems([]), {
+        expected: last,
+        msgId: `open-${randomUUID()}`,
+        owner: lease.owner,
+        retryUntil: performance.now() + (opts.retryForMs ?? 30_000),
+        guard,
+      });
       const appender = new Appender(log, { ...opts, expected: markerSeq, owner: lease.owner, guard, onStored: (r) => state.apply(r) });
       return { appender, snapshotSeq: snapshot?.seq ?? 0, replayed, markerSeq, ms: performance.now() - start };
     } catch (err) {

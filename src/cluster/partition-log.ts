@@ -1,4 +1,12 @@
-import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg, type JsMsg } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { AppendUnconfirmed, Fenced, ForkDetected, NotOwner } from './errors.js';
 import { logStreamName, partitionSubject, streamIndexOf, type Names } from './names.js';

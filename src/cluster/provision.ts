@@ -4,7 +4,21 @@ import { EngineError } from './errors.js';
 const NS_PER_MS = 1_000_000;
 
 /** The stream fields cluster mode relies on; any other field is the server's business. */
-export type Wanted = Partial<Pick<StreamConfig, 'subjects' | 'num_replicas' | 'storage' | 'retention' | 'max_msgs_per_subject' | 'max_age' | 'discard' | 'deny_delete' | 'duplicate_window' | 'allow_rollup_hdrs'>>;
+export type Wanted = Partial<
+  Pick<
+    StreamConfig,
+    | 'subjects'
+    | 'num_replicas'
+    | 'storage'
+    | 'retention'
+    | 'max_msgs_per_subject'
+    | 'max_age'
+    | 'discard'
+    | 'deny_delete'
+    | 'duplicate_window'
+    | 'allow_rollup_hdrs'
+  >
+>;
 
 /** A log stream: every record kept until a snapshot purges it, R=REPLICAS, file storage, dedup over 2 minutes. */
 export function logStreamConfig(name: string, subject: string, replicas: number): Wanted & { name: string } {

@@ -29,7 +29,8 @@ export class Snapshots {
     const again = await this.os.info(snapshotName(partition));
     if (!again || again.nuid !== info.nuid) return this.get(partition);
     const seq = Number(info.metadata?.seq);
-    if (!Number.isSafeInteger(seq) || seq < 0) throw new Error(`snapshot of partition ${partition} has no valid sequence (metadata ${JSON.stringify(info.metadata)})`);
+    if (!Number.isSafeInteger(seq) || seq < 0)
+      throw new Error(`snapshot of partition ${partition} has no valid sequence (metadata ${JSON.stringify(info.metadata)})`);
     return { seq, data };
   }
 

@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import { mergeMovie, mergeRetention, mergeSeries, movieRecord, type FrontBackend, type SeriesPoint } from '../protocol/index.js';
 import { notFound, type Exchange, type Request } from '../http/index.js';
-
 import { readJsonBody } from './body.js';
 import { parseMovie } from './movie-body.js';
 import { noMovie } from './queries.js';

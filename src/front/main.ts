@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   // Cluster mode (NATS_URL set): partitions routed to their owners, its own /readyz, GET /cluster.
   const clusterConfig = loadClusterConfig();
   // (imported only then: embedded mode loads no NATS client)
-  const cluster = clusterConfig ? await (await import('../cluster/routing/front.js')).clusterFront(config, clusterConfig, (msg) => frontLog.warn(msg)) : undefined;
+  const cluster = clusterConfig
+    ? await (await import('../cluster/routing/front.js')).clusterFront(config, clusterConfig, (msg) => frontLog.warn(msg))
+    : undefined;
   if (cluster) mkdirSync(config.dataDir, { recursive: true });
   else ensureLayout(config.dataDir, config.shards);
   const shards = cluster?.backend ?? new ShardSet(config, (msg) => frontLog.warn(msg));
@@ -45,7 +47,9 @@ async function main(): Promise<void> {
     }
     log(
       `listening on http://${config.host}:${config.port}, ${config.shards} shards, ` +
-        (clusterConfig ? `cluster "${clusterConfig.cluster}" as ${clusterConfig.nodeId} (${clusterConfig.partitions} partitions)` : `data in ${config.dataDir}`),
+        (clusterConfig
+          ? `cluster "${clusterConfig.cluster}" as ${clusterConfig.nodeId} (${clusterConfig.partitions} partitions)`
+          : `data in ${config.dataDir}`),
     );
     const stop = (why: string): void => {
       if (stopping) return;

@@ -15,9 +15,15 @@ export function bearerCheck(token: string | undefined, what: string): (authoriza
   return (authorization) => {
     const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '';
     if (!timingSafeEqual(digest(presented), expected)) {
-      throw new ApiError(401, 'unauthorized', `${what} needs the header "Authorization: Bearer <token>" with the configured token.`, {}, {
-        'WWW-Authenticate': 'Bearer',
-      });
+      throw new ApiError(
+        401,
+        'unauthorized',
+        `${what} needs the header "Authorization: Bearer <token>" with the configured token.`,
+        {},
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
     }
   };
 }

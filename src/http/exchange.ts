@@ -95,7 +95,13 @@ export class Exchange {
     const plain = { ...headers, Vary: 'Accept-Encoding' };
     const identity = body instanceof StaticBody ? body.identity : typeof body === 'string' ? Buffer.from(body) : body;
     const encoded =
-      coding === null ? null : body instanceof StaticBody ? body.in(coding) : identity.byteLength >= MIN_COMPRESS_BYTES ? compress(identity, coding, 'dynamic') : null;
+      coding === null
+        ? null
+        : body instanceof StaticBody
+          ? body.in(coding)
+          : identity.byteLength >= MIN_COMPRESS_BYTES
+            ? compress(identity, coding, 'dynamic')
+            : null;
     if (encoded === null) {
       this.send(status, contentType, identity, plain);
       return;

@@ -151,7 +151,18 @@ export class Metrics {
   async text(): Promise<string> {
     const stats = await this.shardMetrics();
     const now = Date.now();
-    for (const g of [this.shardUp, this.pendingEvents, this.uncommittedFrames, this.logSeq, this.snapshotSeq, this.snapshotAge, this.users, this.pairs, this.movies]) g.reset();
+    for (const g of [
+      this.shardUp,
+      this.pendingEvents,
+      this.uncommittedFrames,
+      this.logSeq,
+      this.snapshotSeq,
+      this.snapshotAge,
+      this.users,
+      this.pairs,
+      this.movies,
+    ])
+      g.reset();
     this.rss.reset();
     this.rss.labels('front').set(process.memoryUsage.rss());
     for (const client of this.shards.links) {

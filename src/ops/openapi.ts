@@ -57,7 +57,10 @@ const HEADERS = {
     description: 'when CORS_ORIGINS is set and the request came from an allowed Origin: `*` or that origin (then with `Vary: Origin`)',
     schema: { type: 'string' },
   },
-  ContentEncoding: { description: '`br` or `gzip` when the request asked for it (Accept-Encoding); absent otherwise', schema: { type: 'string', enum: ['br', 'gzip'] } },
+  ContentEncoding: {
+    description: '`br` or `gzip` when the request asked for it (Accept-Encoding); absent otherwise',
+    schema: { type: 'string', enum: ['br', 'gzip'] },
+  },
   Vary: { description: '`Accept-Encoding` (and `Origin` when CORS_ORIGINS is a list)', schema: { type: 'string' } },
 };
 type HeaderName = keyof typeof HEADERS;
@@ -120,7 +123,9 @@ const ingest: Operation = {
     'One event or an array of 1..MAX_BATCH events. 200 only once every event is applied to its shard and committed to its log; ' +
     'all-or-nothing on invalid input. Send `Idempotency-Key` (1..256 visible ASCII, the same on every retry) to make retries exact.',
   tags: ['ingest'],
-  parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' } }],
+  parameters: [
+    { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' } },
+  ],
   requestBody: { required: true, content: { 'application/json': { schema: ref('IngestBody') } } },
   responses: {
     200: json('every event is durable and applied', 'Accepted'),
@@ -167,7 +172,13 @@ const seriesParams = [
     description: 'ISO-8601 start (UTC when it has no offset) [to − 1 h for minute, to − 24 h for hour]',
     schema: { type: 'string', format: 'date-time' },
   },
-  { name: 'to', in: 'query', required: false, description: 'ISO-8601 end, exclusive [now]; at most 1440 buckets from `from`', schema: { type: 'string', format: 'date-time' } },
+  {
+    name: 'to',
+    in: 'query',
+    required: false,
+    description: 'ISO-8601 end, exclusive [now]; at most 1440 buckets from `from`',
+    schema: { type: 'string', format: 'date-time' },
+  },
 ];
 
 const query = (operationId: string, summary: string, description: string, ok: object, parameters: object[], notFound = true): Operation => ({
@@ -201,7 +212,11 @@ const staticAsset = (operationId: string, summary: string, description: string):
   ...operation(operationId, summary, 'A file of the page, served by this service (no CDN); sent compressed when asked.', {
     200: {
       ...compressed('the file', 'text/css'),
-      content: { 'text/css': { schema: { type: 'string' } }, 'text/javascript': { schema: { type: 'string' } }, 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } },
+      content: {
+        'text/css': { schema: { type: 'string' } },
+        'text/javascript': { schema: { type: 'string' } },
+        'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } },
+      },
     },
     404: error('not_found: no such asset'),
   }),
@@ -226,7 +241,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         'Cluster mode (NATS_URL set): 200 when this host is connected to NATS and every partition has a live owner serving it; else 503 with `missingPartitions`.',
       {
         200: json('every shard is ready', 'Ready'),
-        503: error('unavailable: some shards are not ready (the message names them), the service is stopping, or (cluster mode) `missingPartitions` lists the partitions without a live owner', ['RetryAfter']),
+        503: error(
+          'unavailable: some shards are not ready (the message names them), the service is stopping, or (cluster mode) `missingPartitions` lists the partitions without a live owner',
+          ['RetryAfter'],
+        ),
       },
     ),
   },
@@ -239,12 +257,24 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         '(servers, streams, replicas, leaders), read fresh from NATS, with `mode: "cluster"`; in embedded mode (NATS_URL unset) only `mode: "embedded"`. ' +
         'Sent compressed when asked. Needs the query token when QUERY_TOKEN is set.',
       tags: ['operations'],
-      responses: { 200: compressed('the cluster as NATS has it', 'application/json', { type: 'object' }), 401: common[401], 405: common[405], 503: common[503] },
+      responses: {
+        200: compressed('the cluster as NATS has it', 'application/json', { type: 'object' }),
+        401: common[401],
+        405: common[405],
+        503: common[503],
+      },
       security: optionalBearer,
     },
   },
   '/movies/top': {
-    GET: query('topMovies', 'Top movies by watch time', 'Highest total watch time first, ties by slug ascending; exact across shards.', json('the top movies', 'TopMovies'), [limitParam(10)], false),
+    GET: query(
+      'topMovies',
+      'Top movies by watch time',
+      'Highest total watch time first, ties by slug ascending; exact across shards.',
+      json('the top movies', 'TopMovies'),
+      [limitParam(10)],
+      false,
+    ),
     PUT: {
       ...putMovie,
       operationId: 'putMovieTop',
@@ -292,10 +322,22 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     ),
   },
   '/movies/:slug/watch-time': {
-    GET: query('movieWatchTime', 'Movie watch time', 'Total watch time of a movie over all users, and its number of viewers.', json('the movie total', 'MovieWatchTime'), [slugParam]),
+    GET: query(
+      'movieWatchTime',
+      'Movie watch time',
+      'Total watch time of a movie over all users, and its number of viewers.',
+      json('the movie total', 'MovieWatchTime'),
+      [slugParam],
+    ),
   },
   '/users/:user/watch-time': {
-    GET: query('userWatchTime', 'User watch time', 'Total watch time of a user over all movies, and the number of movies.', json('the user total', 'UserWatchTime'), [userParam]),
+    GET: query(
+      'userWatchTime',
+      'User watch time',
+      'Total watch time of a user over all movies, and the number of movies.',
+      json('the user total', 'UserWatchTime'),
+      [userParam],
+    ),
   },
   '/users/:user/continue-watching': {
     GET: query(
@@ -307,16 +349,27 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     ),
   },
   '/users/:user/movies': {
-    GET: query('userMovies', 'A user’s movies', 'The user’s pairs, most recently updated first, ties by slug ascending.', json('the user’s movies', 'UserMovies'), [userParam, limitParam(50)]),
+    GET: query(
+      'userMovies',
+      'A user’s movies',
+      'The user’s pairs, most recently updated first, ties by slug ascending.',
+      json('the user’s movies', 'UserMovies'),
+      [userParam, limitParam(50)],
+    ),
   },
   '/users/:user/movies/:slug': {
     GET: query('pair', 'One pair', 'Everything kept for one (user, movie) pair.', json('the pair', 'Pair'), [userParam, slugParam]),
   },
   '/users/:user/movies/:slug/latest': {
-    GET: query('resumePoint', 'Resume point', 'The latest position of a user in a movie and when it was received.', json('the latest position', 'Latest'), [userParam, slugParam]),
+    GET: query('resumePoint', 'Resume point', 'The latest position of a user in a movie and when it was received.', json('the latest position', 'Latest'), [
+      userParam,
+      slugParam,
+    ]),
   },
   '/openapi.json': {
-    GET: operation('openapi', 'This document', 'OpenAPI 3.1; sent compressed when asked.', { 200: compressed('OpenAPI 3.1', 'application/json', { type: 'object' }) }),
+    GET: operation('openapi', 'This document', 'OpenAPI 3.1; sent compressed when asked.', {
+      200: compressed('OpenAPI 3.1', 'application/json', { type: 'object' }),
+    }),
   },
   '/docs': {
     GET: operation('docs', 'API reference page', 'Swagger UI over /openapi.json, every file served locally.', { 200: compressed('HTML page', 'text/html') }),

@@ -33,7 +33,11 @@ export function createOps(
     openapi ??= new StaticBody(JSON.stringify(documentFor(served(), VERSION)));
     ex.sendCompressible(200, 'application/json', openapi);
   };
-  const index = JSON.stringify({ service: 'watch-time', version: VERSION, links: { docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard', ingest: '/events' } });
+  const index = JSON.stringify({
+    service: 'watch-time',
+    version: VERSION,
+    links: { docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard', ingest: '/events' },
+  });
   const indexHandler = (ex: Exchange): void => ex.send(200, 'application/json', index);
   const metricsHandler = (ex: Exchange): void => {
     metrics.text().then(

@@ -7,7 +7,18 @@ export type { Backend, FrontBackend, ShardLink } from './backend.js';
 export { packr } from './codec.js';
 export { Kind, type Hello, type PartitionIngest, type ShardFailure } from './frames.js';
 export type { IngestBatch, IngestRecord } from './ingest.js';
-export { STEP_MS, type ContinueItem, type InsightsQuery, type InsightsResults, type MovieCatalogueFields, type MovieDetailPartial, type PairProgress, type RetentionPartial, type SeriesPoint, type SeriesStep } from './insights.js';
+export {
+  STEP_MS,
+  type ContinueItem,
+  type InsightsQuery,
+  type InsightsResults,
+  type MovieCatalogueFields,
+  type MovieDetailPartial,
+  type PairProgress,
+  type RetentionPartial,
+  type SeriesPoint,
+  type SeriesStep,
+} from './insights.js';
 export { mergeMovie, mergeRetention, mergeSeries, RETENTION_MAX_BUCKETS, type Retention } from './insights-merge.js';
 export { mergePartials, topMovies, topMoviesOf } from './merge.js';
 export { byWatchTimeThenSlug, compareNames } from './order.js';

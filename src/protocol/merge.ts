@@ -99,7 +99,8 @@ function settleFromLists(tops: ShardTop[], open: MoviePartial[], limit: number):
   if (open.length === 0) return exact.slice(0, limit);
   if (exact.length < limit) return null;
   const last = exact[limit - 1]!;
-  const ranksAbove = (d: { slug: string; upper: number }): boolean => last.watchTime > d.upper || (last.watchTime === d.upper && compareNames(last.slug, d.slug) < 0);
+  const ranksAbove = (d: { slug: string; upper: number }): boolean =>
+    last.watchTime > d.upper || (last.watchTime === d.upper && compareNames(last.slug, d.slug) < 0);
   return inexact.every(ranksAbove) && ranksAboveUnseen(last, open) ? exact.slice(0, limit) : null;
 }
 
@@ -108,6 +109,9 @@ function ranksAboveUnseen(c: MoviePartial, open: MoviePartial[]): boolean {
   const bound = open.reduce((sum, kth) => sum + kth.watchTime, 0);
   if (c.watchTime !== bound) return c.watchTime > bound;
   const positive = open.filter((kth) => kth.watchTime > 0).map((kth) => kth.slug);
-  const after = positive.length > 0 ? positive.reduce((a, b) => (compareNames(a, b) >= 0 ? a : b)) : open.map((kth) => kth.slug).reduce((a, b) => (compareNames(a, b) <= 0 ? a : b));
+  const after =
+    positive.length > 0
+      ? positive.reduce((a, b) => (compareNames(a, b) >= 0 ? a : b))
+      : open.map((kth) => kth.slug).reduce((a, b) => (compareNames(a, b) <= 0 ? a : b));
   return compareNames(c.slug, after) <= 0;
 }

@@ -71,7 +71,8 @@ export function eventShape(batch: readonly unknown[]): { events: number; ts: TsC
 export function checkMovieRecord(batch: readonly unknown[]): string | null {
   if (batch.length !== 5) return 'a movie record has 5 elements';
   const [, receivedAt, slug, duration, title] = batch;
-  if (typeof receivedAt !== 'number' || typeof slug !== 'string' || typeof duration !== 'number') return 'a movie record is [\'movie\', receivedAt, slug, duration, title|null]';
+  if (typeof receivedAt !== 'number' || typeof slug !== 'string' || typeof duration !== 'number')
+    return "a movie record is ['movie', receivedAt, slug, duration, title|null]";
   if (title !== null && typeof title !== 'string') return 'a movie title is a string or null';
   return null;
 }

@@ -41,7 +41,7 @@ export function applyRecord(state: ShardState, batches: IngestRecord): number[] 
 
 function applyBatch(state: ShardState, batch: IngestBatch): number {
   const receivedAt = batch[0];
-  const n = (batch.length - 2) / 3 | 0; // a trailing ts column is the one element left over
+  const n = ((batch.length - 2) / 3) | 0; // a trailing ts column is the one element left over
   const ts = n * 3 + 2 < batch.length ? (batch[batch.length - 1] as TsColumn) : null;
   for (let e = 0, i = 2; e < n; e++, i += 3) {
     state.apply(batch[i] as string, batch[i + 1] as string, batch[i + 2] as number, receivedAt, ts?.[e] ?? NaN);

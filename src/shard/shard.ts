@@ -56,7 +56,7 @@ export class Shard {
     try {
       batches = decodeRecord(record);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise((resolve, reject) => {
       const entry: Pending = { seq: ++this.seq, batches, done: false, error: null, resolve, reject };

@@ -29,7 +29,7 @@ type Columns = Record<string, Column>;
 
 const bytesOf = (a: Column): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 // A fresh copy: msgpack gives byte views at any alignment, typed arrays need their own.
-const copyOf = (b: Uint8Array): ArrayBuffer => Uint8Array.prototype.slice.call(b).buffer as ArrayBuffer;
+const copyOf = (b: Uint8Array): ArrayBuffer => Uint8Array.prototype.slice.call(b).buffer;
 
 /** The scalar (non-column) insights fields. */
 interface InsightsFields {

@@ -1,4 +1,17 @@
-import { compareNames, STEP_MS, type ContinueItem, type LatestPair, type MovieDetailPartial, type MoviePartial, type PairView, type RetentionPartial, type SeriesPoint, type SeriesStep, type ShardTop, type UserTotals } from '../protocol/index.js';
+import {
+  compareNames,
+  STEP_MS,
+  type ContinueItem,
+  type LatestPair,
+  type MovieDetailPartial,
+  type MoviePartial,
+  type PairView,
+  type RetentionPartial,
+  type SeriesPoint,
+  type SeriesStep,
+  type ShardTop,
+  type UserTotals,
+} from '../protocol/index.js';
 import { capacityFor, grown } from './columns.js';
 import { bestIds } from './bounded-heap.js';
 import { Insights, type InsightsSnapshot } from './insights/insights.js';
@@ -225,7 +238,13 @@ export class ShardState {
       const progress = this.insights.progress(movie, p.at(pair), p.furthest(pair));
       if (!progress || progress.completed || !(progress.resumeAt! > 0)) continue;
       const slug = this.slugs.names[movie]!;
-      const item: ContinueItem = { slug, resumeAt: progress.resumeAt!, progress: progress.progress!, duration: this.insights.durationOf(movie), updatedAt: p.updatedAt(pair) };
+      const item: ContinueItem = {
+        slug,
+        resumeAt: progress.resumeAt!,
+        progress: progress.progress!,
+        duration: this.insights.durationOf(movie),
+        updatedAt: p.updatedAt(pair),
+      };
       const title = this.insights.catalogue.get(slug)?.title;
       if (title != null) item.title = title;
       items.push(item);

@@ -31,7 +31,7 @@ export class FrameDecoder {
   constructor(private readonly onFrame: (kind: number, id: number, body: Buffer) => void) {}
 
   push(chunk: Buffer): void {
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     let offset = 0;
     while (buf.length - offset >= HEADER_BYTES) {
       const length = buf.readUInt32BE(offset);
@@ -45,6 +45,5 @@ export class FrameDecoder {
     }
     // Keep the unfinished tail as a copy so the chunk it came from can be released.
     this.pending = offset === buf.length ? null : Buffer.from(buf.subarray(offset));
-    buf = Buffer.alloc(0);
   }
 }

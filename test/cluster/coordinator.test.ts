@@ -70,7 +70,10 @@ t.test('a lone member takes every partition; members joining get fair shares; no
   const a = await member('host-a');
   await a.start();
   await until('host-a serves all', () => serving.size === P && counts()['host-a'] === P);
-  t.same(a.owned(), Array.from({ length: P }, (_, i) => i));
+  t.same(
+    a.owned(),
+    Array.from({ length: P }, (_, i) => i),
+  );
 
   const b = await member('host-b');
   await b.start();

@@ -10,7 +10,14 @@ import { NatsCluster } from '../helpers/nats-cluster.js';
 const nats = await NatsCluster.start();
 t.teardown(() => nats.dispose());
 let n = 0;
-const config = (over: Partial<EngineConfig> = {}): EngineConfig => ({ natsUrls: nats.urls, cluster: `eng${++n}`, nodeId: 'host-a', partitions: 16, replicas: 3, ...over });
+const config = (over: Partial<EngineConfig> = {}): EngineConfig => ({
+  natsUrls: nats.urls,
+  cluster: `eng${++n}`,
+  nodeId: 'host-a',
+  partitions: 16,
+  replicas: 3,
+  ...over,
+});
 
 t.test('first connect creates the streams and buckets, R3, leaders spread; a second connect verifies them', async (t) => {
   const cfg = config();

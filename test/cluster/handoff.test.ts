@@ -43,7 +43,11 @@ t.test('graceful hand-over, then takeover after a crash: state carried, the form
   t.equal(openA.snapshotSeq, 0);
   t.equal(openA.replayed, 0);
   await Promise.all(Array.from({ length: 10 }, (_, i) => openA.appender.append(enc.encode(`a${i}`))));
-  t.same(sa.items, Array.from({ length: 10 }, (_, i) => `a${i}`), 'applied as stored');
+  t.same(
+    sa.items,
+    Array.from({ length: 10 }, (_, i) => `a${i}`),
+    'applied as stored',
+  );
   const renewA = setInterval(() => void la.renew(leaseA), timings.renewEveryMs);
 
   // Graceful hand-over: snapshot at the last record, purge, release.

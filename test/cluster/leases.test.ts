@@ -76,8 +76,14 @@ t.test('a holder that stops renewing: its own clock stops it before expiry; anot
   t.ok(takeover, `host-b took the partition ${Math.round(tookAfter)} ms after host-a's last renewal`);
   t.ok(guardClosedAt > 0, 'host-a had stopped by its own clock');
   // validUntil counts from the send time of the create, before takenAt.
-  t.ok(lease.validUntil - takenAt <= timings.leaseTtlMs - timings.marginMs, `host-a may append until ${Math.round(lease.validUntil - takenAt)} ms after (TTL ${timings.leaseTtlMs} - margin ${timings.marginMs})`);
-  t.ok(takenAt + tookAfter - lease.validUntil >= timings.marginMs - 100, `host-b took over ${Math.round(takenAt + tookAfter - lease.validUntil)} ms after host-a stopped`);
+  t.ok(
+    lease.validUntil - takenAt <= timings.leaseTtlMs - timings.marginMs,
+    `host-a may append until ${Math.round(lease.validUntil - takenAt)} ms after (TTL ${timings.leaseTtlMs} - margin ${timings.marginMs})`,
+  );
+  t.ok(
+    takenAt + tookAfter - lease.validUntil >= timings.marginMs - 100,
+    `host-b took over ${Math.round(takenAt + tookAfter - lease.validUntil)} ms after host-a stopped`,
+  );
   t.ok(tookAfter >= timings.leaseTtlMs - 100, 'the lease did not expire early');
   t.ok(tookAfter < timings.leaseTtlMs + 3000, 'nor much late');
 
@@ -89,7 +95,10 @@ t.test('a holder that stops renewing: its own clock stops it before expiry; anot
   const nb = new Appender(b.partitionLog(2), { expected: await b.partitionLog(2).lastSeq(), owner: takeover!.owner, guard: lb.guard(takeover!) });
   await nb.append(enc.encode('new owner'));
   const seqBefore = (await log.last())!.seq;
-  await t.rejects(log.store(encodeItems([enc.encode('rogue')]), { expected: seqBefore - 1, msgId: 'rogue', owner: lease.owner, retryUntil: performance.now() + 5000 }), Fenced);
+  await t.rejects(
+    log.store(encodeItems([enc.encode('rogue')]), { expected: seqBefore - 1, msgId: 'rogue', owner: lease.owner, retryUntil: performance.now() + 5000 }),
+    Fenced,
+  );
   await lb.release(takeover!);
 });
 
@@ -112,12 +121,23 @@ t.test('members register, leave, and expire silently when they stop heartbeating
   await mb.join();
   // A member that registered once and died (no heartbeat, no leave).
   await a.members.put('ghost', JSON.stringify({ id: 'ghost', address: '', since: Date.now() }));
-  t.same((await ma.list()).map((m) => m.id), ['ghost', 'host-a', 'host-b']);
+  t.same(
+    (await ma.list()).map((m) => m.id),
+    ['ghost', 'host-a', 'host-b'],
+  );
   t.equal((await mb.list()).find((m) => m.id === 'host-a')?.address, 'http://127.0.0.1:1');
   await mb.leave();
-  t.same((await ma.list()).map((m) => m.id), ['ghost', 'host-a'], 'a member that left is gone at once');
+  t.same(
+    (await ma.list()).map((m) => m.id),
+    ['ghost', 'host-a'],
+    'a member that left is gone at once',
+  );
   await sleep(timings.memberTtlMs + 1500);
-  t.same((await ma.list()).map((m) => m.id), ['host-a'], 'the silent one expired; the heartbeating one stays');
+  t.same(
+    (await ma.list()).map((m) => m.id),
+    ['host-a'],
+    'the silent one expired; the heartbeating one stays',
+  );
   await ma.leave();
   t.same(await ma.list(), []);
 });

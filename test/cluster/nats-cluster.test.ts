@@ -65,7 +65,9 @@ t.test('a nats-server older than 2.10 is refused with a message saying what to d
     if (saved === undefined) delete process.env.NATS_SERVER;
     else process.env.NATS_SERVER = saved;
   });
-  t.throws(() => natsServerBinary(), { message: new RegExp(`^the cluster tests need nats-server 2\\.10 or later \\(${old} is 2\\.9\\.10\\): run scripts/install-nats-server\\.sh`) });
+  t.throws(() => natsServerBinary(), {
+    message: new RegExp(`^the cluster tests need nats-server 2\\.10 or later \\(${old} is 2\\.9\\.10\\): run scripts/install-nats-server\\.sh`),
+  });
   await t.rejects(NatsCluster.start(), /need nats-server 2\.10 or later/, 'no cluster is started on it');
   process.env.NATS_SERVER = join(dir, 'missing');
   t.throws(() => natsServerBinary(), /missing does not run/);

@@ -58,7 +58,7 @@ export function userPerPartition(partitions: number, prefix = 'probe'): string[]
 
 export interface Answer {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on the JSON shape the contract fixes
+
   body: any;
   headers: Headers;
 }

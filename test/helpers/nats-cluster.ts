@@ -230,8 +230,8 @@ export class NatsCluster {
     const keep = (d: Buffer): void => {
       n.output = (n.output + d.toString()).slice(-20_000);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     n.child = child;
     this.writePids();
   }
@@ -327,7 +327,9 @@ export class NatsCluster {
       const leader = await this.metaLeader();
       if (leader !== '' && running.includes(leader)) {
         try {
-          const jsz = (await this.monitor(this.indexOf(leader), 'jsz')) as { meta_cluster?: { leader?: string; replicas?: { name: string; current: boolean; offline?: boolean }[] } };
+          const jsz = (await this.monitor(this.indexOf(leader), 'jsz')) as {
+            meta_cluster?: { leader?: string; replicas?: { name: string; current: boolean; offline?: boolean }[] };
+          };
           seen = jsz.meta_cluster;
           const peers = jsz.meta_cluster?.replicas ?? [];
           const ok = running.filter((n) => n !== leader).every((n) => peers.some((p) => p.name === n && p.current && !p.offline));

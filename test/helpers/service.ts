@@ -13,8 +13,8 @@ export function runPm2(env: Record<string, string>, args: string[]): Promise<str
   return new Promise((ok, fail) => {
     const p = spawn(process.execPath, [PM2, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`pm2 ${args.join(' ')} exited ${code}: ${out}`))));
   });
 }
@@ -154,7 +154,11 @@ export class Service {
   }
 
   // Response bodies are `any`: tests assert on the JSON shape the contract fixes.
-  async post(body: unknown, path = '/events', headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; body: any; headers: Headers }> {
+  async post(
+    body: unknown,
+    path = '/events',
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ): Promise<{ status: number; body: any; headers: Headers }> {
     const r = await fetch(this.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
     return { status: r.status, body: await r.json(), headers: r.headers };
   }

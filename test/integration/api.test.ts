@@ -45,7 +45,10 @@ t.test('error responses', async (t) => {
   const inv = await svc.post([ev('x', 'y', 1), { user: 'x', slug: 'y', at: '4500' }]);
   t.same([inv.status, inv.body.error, inv.body.details[0].path], [400, 'invalid_event', '/1/at']);
   const single = await svc.post({ user: 'x', slug: 'y' });
-  t.same(single.body.details.map((d: { path: string }) => d.path), ['/at']);
+  t.same(
+    single.body.details.map((d: { path: string }) => d.path),
+    ['/at'],
+  );
   const many = await svc.post(Array.from({ length: 51 }, (_, i) => ev('x', 'y', i)));
   t.same([many.status, many.body.error], [413, 'payload_too_large']);
   // 41 events (under MAX_BATCH=50) of about 530 bytes: over MAX_BODY_BYTES=20000.
@@ -73,7 +76,13 @@ t.test('a batch with one bad event stores nothing', async (t) => {
 });
 
 t.test('unknown user, slug and pair are 404', async (t) => {
-  for (const p of ['/users/nobody/watch-time', '/users/nobody/movies', '/movies/nothing/watch-time', '/users/alice/movies/nothing', '/users/alice/movies/nothing/latest']) {
+  for (const p of [
+    '/users/nobody/watch-time',
+    '/users/nobody/movies',
+    '/movies/nothing/watch-time',
+    '/users/alice/movies/nothing',
+    '/users/alice/movies/nothing/latest',
+  ]) {
     const r = await svc.get(p);
     t.same([r.status, r.body.error], [404, 'not_found'], p);
   }
@@ -88,7 +97,11 @@ t.test('pair, latest, user movies', async (t) => {
   t.equal((await svc.get('/users/carol/movies/b/latest')).body.at, 20);
   await svc.post(ev('carol', 'c', 1));
   const list = (await svc.get('/users/carol/movies')).body;
-  t.same(list.items.map((i: { slug: string }) => i.slug), ['c', 'a', 'b'], 'newest first, ties by slug');
+  t.same(
+    list.items.map((i: { slug: string }) => i.slug),
+    ['c', 'a', 'b'],
+    'newest first, ties by slug',
+  );
   t.same(Object.keys(list.items[0]).sort(), ['at', 'events', 'furthest', 'slug', 'updatedAt', 'watchTime']);
   t.same((await svc.get('/users/carol/movies?limit=1')).body.items.length, 1);
 });
@@ -116,7 +129,10 @@ t.test('top movies merged across shards, ties by slug', async (t) => {
   await svc.post([ev(users[2]!, 'top-y', 0), ev(users[2]!, 'top-y', 40), ev(users[3]!, 'top-z', 0), ev(users[3]!, 'top-z', 40)]);
   const top = (await svc.get('/movies/top?limit=1000')).body.items as { slug: string; watchTime: number; viewers: number }[];
   const idx = (s: string) => top.findIndex((m) => m.slug === s);
-  t.same(top.find((m) => m.slug === 'top-x'), { slug: 'top-x', watchTime: 40, viewers: 2 });
+  t.same(
+    top.find((m) => m.slug === 'top-x'),
+    { slug: 'top-x', watchTime: 40, viewers: 2 },
+  );
   t.ok(idx('top-x') < idx('top-y') && idx('top-y') < idx('top-z'), 'equal totals ordered by slug');
   for (let i = 1; i < top.length; i++) {
     const [a, b] = [top[i - 1]!, top[i]!];

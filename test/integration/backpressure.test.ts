@@ -27,8 +27,12 @@ t.test('a stalled shard: bounded in-flight, quick 503s, the other shard unaffect
 
   // Warm up both shards, then let the front's memory settle.
   const warm: number[] = [];
-  for (const u of [...stalledUsers.slice(0, 20), ...otherUsers]) warm.push((await client.request('POST', '/events', JSON.stringify({ user: u, slug: 'film', at: 0 }))).status);
-  t.ok(warm.every((s) => s === 200), 'both shards take events before the stall');
+  for (const u of [...stalledUsers.slice(0, 20), ...otherUsers])
+    warm.push((await client.request('POST', '/events', JSON.stringify({ user: u, slug: 'film', at: 0 }))).status);
+  t.ok(
+    warm.every((s) => s === 200),
+    'both shards take events before the stall',
+  );
   await sleep(500);
   const rssBefore = rss(front!);
 
@@ -59,7 +63,13 @@ t.test('a stalled shard: bounded in-flight, quick 503s, the other shard unaffect
         flood.push({ status: 0, ms: performance.now() - t0, at: Date.now() - started, retryAfter: false, body: String(err) });
         continue;
       }
-      flood.push({ status: r.status, ms: performance.now() - t0, at: Date.now() - started, retryAfter: r.headers['retry-after'] !== undefined, body: r.body.slice(0, 200) });
+      flood.push({
+        status: r.status,
+        ms: performance.now() - t0,
+        at: Date.now() - started,
+        retryAfter: r.headers['retry-after'] !== undefined,
+        body: r.body.slice(0, 200),
+      });
     }
   });
   // Meanwhile the other shard's users keep posting, one request at a time.
@@ -79,13 +89,24 @@ t.test('a stalled shard: bounded in-flight, quick 503s, the other shard unaffect
   for (const f of flood) statuses.set(f.status, (statuses.get(f.status) ?? 0) + 1);
   t.comment(`flood: ${flood.length} requests to the stalled shard: ${[...statuses].map(([s, n]) => `${s} x${n}`).join(', ')}`);
   t.same([...statuses.keys()], [503], 'every request to the stalled shard was answered 503 (no 200 without the shard, no other error)');
-  t.ok(flood.every((f) => f.retryAfter), 'every 503 carries Retry-After');
+  t.ok(
+    flood.every((f) => f.retryAfter),
+    'every 503 carries Retry-After',
+  );
   t.match(flood.find((f) => f.status === 503)?.body ?? '', /"error":"unavailable"/, 'the 503 body is the contract error');
   // Once in-flight is full, refusals come at once; only requests that got in wait for the ack timeout.
   const shed = flood.filter((f) => f.ms < ackTimeoutMs / 2);
   const waited = flood.filter((f) => f.ms >= ackTimeoutMs / 2);
-  const p90 = percentile(shed.map((f) => f.ms), 90);
-  t.comment(`503s: ${shed.length} shed quickly (p50 ${percentile(shed.map((f) => f.ms), 50).toFixed(1)} ms, p90 ${p90.toFixed(1)} ms), ${waited.length} waited for the ack timeout (max ${Math.max(...waited.map((f) => f.ms)).toFixed(0)} ms)`);
+  const p90 = percentile(
+    shed.map((f) => f.ms),
+    90,
+  );
+  t.comment(
+    `503s: ${shed.length} shed quickly (p50 ${percentile(
+      shed.map((f) => f.ms),
+      50,
+    ).toFixed(1)} ms, p90 ${p90.toFixed(1)} ms), ${waited.length} waited for the ack timeout (max ${Math.max(...waited.map((f) => f.ms)).toFixed(0)} ms)`,
+  );
   t.ok(shed.length > 10 * waited.length, 'most requests are shed at once rather than queued');
   t.ok(p90 < 250, `shed requests are answered quickly (p90 ${p90.toFixed(1)} ms)`);
   // MAX_INFLIGHT_EVENTS (200) is 2 requests of 100. A request that timed out is answered 503 but
@@ -102,8 +123,16 @@ t.test('a stalled shard: bounded in-flight, quick 503s, the other shard unaffect
   t.ok(growth < 64 * MB, `the front's memory did not grow without bound (+${(growth / MB).toFixed(1)} MB)`);
 
   const otherFailed = other.filter((o) => o.status !== 200);
-  const otherP99 = percentile(other.map((o) => o.ms), 99);
-  t.comment(`the other shard: ${other.length} requests, p50 ${percentile(other.map((o) => o.ms), 50).toFixed(1)} ms, p99 ${otherP99.toFixed(1)} ms`);
+  const otherP99 = percentile(
+    other.map((o) => o.ms),
+    99,
+  );
+  t.comment(
+    `the other shard: ${other.length} requests, p50 ${percentile(
+      other.map((o) => o.ms),
+      50,
+    ).toFixed(1)} ms, p99 ${otherP99.toFixed(1)} ms`,
+  );
   t.equal(otherFailed.length, 0, `the other shard's users got 200 throughout (${other.length} requests)`);
   t.ok(otherP99 < 1000, `and quickly (p99 ${otherP99.toFixed(0)} ms)`);
 

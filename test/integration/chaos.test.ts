@@ -22,7 +22,10 @@ t.test('chaos: kills and a freeze lose nothing and count nothing twice', async (
   for (const line of formatReport(report)) t.comment(line);
   if (report.outputTail) t.comment(report.outputTail);
   const f = report.faults;
-  t.ok(f.shardKills >= 2 && f.frontKills >= 1 && f.freezes === 1, `faults happened: shard ${f.shardKills}, front ${f.frontKills}, whole ${f.wholeKills}, freeze ${f.freezes}`);
+  t.ok(
+    f.shardKills >= 2 && f.frontKills >= 1 && f.freezes === 1,
+    `faults happened: shard ${f.shardKills}, front ${f.frontKills}, whole ${f.wholeKills}, freeze ${f.freezes}`,
+  );
   t.ok(report.load.acknowledged > 100, `the load made progress (${report.load.acknowledged} requests acknowledged)`);
   t.equal(report.live.lost, 0, 'no acknowledged event lost (live)');
   t.equal(report.live.doubled, 0, 'no event counted twice (live)');

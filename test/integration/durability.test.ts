@@ -66,7 +66,10 @@ t.test('kill -9 of a shard under load loses no acknowledged event', async (t) =>
   await sleep(1500);
   process.kill(victim!, 'SIGKILL');
   const { acked, failures } = await load;
-  t.ok([...acked.values()].every((n) => n > 5), 'every writer made progress');
+  t.ok(
+    [...acked.values()].every((n) => n > 5),
+    'every writer made progress',
+  );
   t.ok(failures > 0, `the kill was noticed by clients (${failures} failed attempts)`);
   const [after] = await svc.pids('wt-shard');
   t.not(after, victim, 'pm2 restarted the shard');
@@ -84,7 +87,10 @@ t.test('graceful stop and start answer identically; SIGTERM exits 0', async (t) 
   const exit = await svc.stop('SIGTERM');
   t.same(exit, { code: 0, signal: null }, 'pm2-runtime exits 0');
   t.ok(Date.now() - started < 20_000, 'within 20 s');
-  t.ok(appPids.every((p) => !isAlive(p)), 'every app process has exited');
+  t.ok(
+    appPids.every((p) => !isAlive(p)),
+    'every app process has exited',
+  );
   t.match(svc.output, /"shard":0,"msg":"stopped"/);
   const again = await Service.start({ shards: 2, dataDir: svc.dataDir, port: svc.port });
   t.teardown(() => again.dispose());
@@ -113,7 +119,10 @@ t.test('pm2 restart of one shard: the other shard keeps serving', async (t) => {
   t.teardown(() => svc.dispose());
   const onShard1 = users.find((u) => shardOf(u, 2) === 1)!;
   const onShard0 = users.find((u) => shardOf(u, 2) === 0)!;
-  await svc.post([{ user: onShard1, slug: 'film', at: 0 }, { user: onShard0, slug: 'film', at: 0 }]);
+  await svc.post([
+    { user: onShard1, slug: 'film', at: 0 },
+    { user: onShard0, slug: 'film', at: 0 },
+  ]);
   const list = JSON.parse(await svc.pm2('jlist')) as { name: string; pm_id: number; pm2_env: { NODE_APP_INSTANCE: number } }[];
   const shard0 = list.find((p) => p.name === 'wt-shard' && p.pm2_env.NODE_APP_INSTANCE === 0)!;
   let served = 0;
@@ -137,12 +146,20 @@ t.test('pm2 restart of one shard: the other shard keeps serving', async (t) => {
 t.test('a DATA_DIR written with another SHARDS is refused with one clear line', async (t) => {
   const svc = await Service.start({ shards: 2 });
   await svc.dispose();
-  const r = spawnSync(process.execPath, ['dist/src/preflight.js'], { cwd: ROOT, env: { ...process.env, DATA_DIR: svc.dataDir, SHARDS: '3' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['dist/src/preflight.js'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: svc.dataDir, SHARDS: '3' },
+    encoding: 'utf8',
+  });
   t.not(r.status, 0);
   t.equal(r.stderr.trim().split('\n').length, 1);
   t.match(r.stderr, /SHARDS=3/);
   t.match(r.stderr, /SHARDS=2/);
-  const ok = spawnSync(process.execPath, ['dist/src/preflight.js'], { cwd: ROOT, env: { ...process.env, DATA_DIR: svc.dataDir, SHARDS: '2' }, encoding: 'utf8' });
+  const ok = spawnSync(process.execPath, ['dist/src/preflight.js'], {
+    cwd: ROOT,
+    env: { ...process.env, DATA_DIR: svc.dataDir, SHARDS: '2' },
+    encoding: 'utf8',
+  });
   t.equal(ok.status, 0);
   svc.removeData();
 });

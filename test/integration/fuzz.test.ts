@@ -32,7 +32,10 @@ t.test('an oversized body is answered 413, not cut off with a reset', async (t) 
   const outcomes = new Map<string, number>();
   for (let i = 0; i < 10; i++) {
     const conn = new RawConnection(svc.port);
-    const out = await conn.exchange(buildRequest('POST', '/events', [['Content-Type', 'application/json']], Buffer.alloc(4 << 20, 0x20)), { head: false, timeoutMs: 10_000 });
+    const out = await conn.exchange(buildRequest('POST', '/events', [['Content-Type', 'application/json']], Buffer.alloc(4 << 20, 0x20)), {
+      head: false,
+      timeoutMs: 10_000,
+    });
     conn.close();
     const k = out.kind === 'answer' ? String(out.answer.status) : out.kind;
     outcomes.set(k, (outcomes.get(k) ?? 0) + 1);

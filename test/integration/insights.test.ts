@@ -19,7 +19,11 @@ async function post(events: Ev | Ev[]): Promise<void> {
   if (r.status !== 200) throw new Error(`POST ${JSON.stringify(events).slice(0, 200)}: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
-async function put(slug: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; body: any }> {
+async function put(
+  slug: string,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<{ status: number; body: any }> {
   const r = await fetch(`${svc.url}/movies/${enc(slug)}`, { method: 'PUT', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { status: r.status, body: await r.json() };
 }
@@ -59,7 +63,16 @@ t.test('ts: mixed with events without ts (v1 rule, pair.ts kept)', async (t) => 
 });
 
 t.test('ts validation: integer ms 0..1e13, JSON Pointer details, nothing stored', async (t) => {
-  for (const [ts, ok] of [[0, true], [1e13, true], [1e13 + 1, false], [-1, false], [1.5, false], ['1000', false], [null, false], [true, false]] as const) {
+  for (const [ts, ok] of [
+    [0, true],
+    [1e13, true],
+    [1e13 + 1, false],
+    [-1, false],
+    [1.5, false],
+    ['1000', false],
+    [null, false],
+    [true, false],
+  ] as const) {
     const r = await svc.post([ev('tsv-u', 'tsv-m', 1), { user: 'tsv-u', slug: 'tsv-m', at: 2, ts }]);
     if (ok) t.equal(r.status, 200, `ts ${ts}`);
     else {
@@ -197,7 +210,8 @@ t.test('continue-watching: started, not completed, known duration; order, ties, 
     (await svc.get('/users/cw-u/continue-watching?limit=1')).body.items.map((i: { slug: string }) => i.slug),
     ['cw-a'],
   );
-  for (const q of ['limit=0', 'limit=1001', 'limit=', 'limit=2.0', 'limit=1e1']) t.equal((await svc.get(`/users/cw-u/continue-watching?${q}`)).body.error, 'invalid_query', q);
+  for (const q of ['limit=0', 'limit=1001', 'limit=', 'limit=2.0', 'limit=1e1'])
+    t.equal((await svc.get(`/users/cw-u/continue-watching?${q}`)).body.error, 'invalid_query', q);
   t.same((await svc.get('/users/nobody-at-all/continue-watching')).body.error, 'not_found');
   t.same((await svc.get('/users/v1-u/continue-watching')).body, { user: 'v1-u', items: [] }, 'a known user with nothing to resume');
 });
@@ -361,7 +375,11 @@ t.test('graceful restart and kill -9 keep everything (snapshot and log replay)',
   t.same(fixed(await answers(again)), before, 'after a graceful restart (snapshots)');
   // More writes after the snapshot, then kill -9 of everything: they come back from the log.
   await again.post([ev('late-u', 'late-m', 30, 4000), ev('late-u', 'late-m', 25, 3500)]);
-  const put2 = await fetch(`${again.url}/movies/thr`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duration: 95, title: 'Thr' }) });
+  const put2 = await fetch(`${again.url}/movies/thr`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ duration: 95, title: 'Thr' }),
+  });
   t.equal(put2.status, 200);
   const after = fixed(await answers(again));
   t.match(after[0], { watchTime: 30, at: 30, events: 8, lateEvents: 4 });

@@ -22,15 +22,7 @@ if (!existsSync(CHROMIUM)) {
   const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1280, height: 900 },
   });
   t.teardown(async () => {
@@ -105,7 +97,11 @@ if (!existsSync(CHROMIUM)) {
     t.ok(minutes > 0, `${minutes} non-empty minutes in the overall watch-time chart`);
 
     // Pick a movie: its retention curve and watch-time series (§5.3, §5.4) are drawn.
-    const put = await fetch(`${svc.url}/movies/film-0`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ duration: 600, title: 'Film Zero' }) });
+    const put = await fetch(`${svc.url}/movies/film-0`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ duration: 600, title: 'Film Zero' }),
+    });
     t.equal(put.status, 200);
     const options = await page.$$eval('#movies option', (els) => els.map((o) => o.getAttribute('value')));
     t.ok(options.includes('film-0'), 'the top movies are offered to pick from');
@@ -114,7 +110,7 @@ if (!existsSync(CHROMIUM)) {
     await page.waitForFunction(`document.querySelector('#movie-summary').textContent.includes('Film Zero')`, null, { timeout: 15_000 });
     const summary = await text(page, '#movie-summary');
     t.match(summary, /Film Zero \(film-0\) · duration 10 min 0 s · \d+ viewers · watched .* · 0 completed/, summary);
-    const retention = await (await fetch(`${svc.url}/movies/film-0/retention`)).json() as { buckets: number[] };
+    const retention = (await (await fetch(`${svc.url}/movies/film-0/retention`)).json()) as { buckets: number[] };
     const drawn = await page.$$eval('#retention rect', (rects) => rects.map((r) => Number(r.getAttribute('height'))));
     t.equal(drawn.length, retention.buckets.length, `one bar per ${retention.buckets.length} retention buckets (to the duration)`);
     t.ok(drawn.filter((h) => h > 0).length > 0, 'the curve has viewers');

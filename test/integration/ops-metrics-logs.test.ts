@@ -57,7 +57,11 @@ t.test('/metrics changes after posting events', async (t) => {
   t.equal(delta('wt_ingest_requests_rejected_total', { reason: 'invalid_event' }), 1, 'one invalid_event rejection');
   t.equal(delta('wt_ingest_requests_rejected_total', { reason: 'invalid_json' }), 1, 'one invalid_json rejection');
   t.equal(delta('wt_http_request_duration_seconds_count', { route: '/events', method: 'POST', code: '200' }), 3, '3 ingest requests timed');
-  t.equal(delta('wt_http_request_duration_seconds_count', { route: '/users/:user/watch-time', method: 'GET', code: '200' }), 1, 'the query is timed by route pattern');
+  t.equal(
+    delta('wt_http_request_duration_seconds_count', { route: '/users/:user/watch-time', method: 'GET', code: '200' }),
+    1,
+    'the query is timed by route pattern',
+  );
   t.ok(delta('wt_shard_log_sequence') >= 3, 'log sequences advanced');
   t.ok(sampleSum(after, 'wt_shard_users') >= 30, 'users counted');
   t.ok(sampleSum(after, 'wt_shard_pairs') >= 30, 'pairs counted');
@@ -106,16 +110,31 @@ t.test('logs are JSON lines with level, time, process and shard id', async (t) =
     t.ok(typeof l.shard === 'number' && l.shard >= 0 && l.shard < 2, `shard id on ${JSON.stringify(l.msg)}`);
     t.match(String(l.time), /^\d{4}-\d\d-\d\dT/);
   }
-  t.ok(shard.some((l) => l.shard === 0 && /recovered/.test(String(l.msg))), 'shard 0 logged its recovery');
-  t.ok(shard.some((l) => l.shard === 1 && /ready on/.test(String(l.msg))), 'shard 1 logged ready');
+  t.ok(
+    shard.some((l) => l.shard === 0 && /recovered/.test(String(l.msg))),
+    'shard 0 logged its recovery',
+  );
+  t.ok(
+    shard.some((l) => l.shard === 1 && /ready on/.test(String(l.msg))),
+    'shard 1 logged ready',
+  );
   const front = logLines('wt-front');
   for (const l of front) {
     t.equal(l.process, 'front');
     t.type(l.level, 'string');
   }
-  t.ok(front.some((l) => l.level === 'info' && /listening on/.test(String(l.msg))), 'front logged listening');
+  t.ok(
+    front.some((l) => l.level === 'info' && /listening on/.test(String(l.msg))),
+    'front logged listening',
+  );
   const requests = front.filter((l) => l.level === 'debug' && l.msg === 'request');
   t.ok(requests.length > 0, 'LOG_LEVEL=debug: request lines');
-  t.ok(requests.some((l) => l.route === '/events' && l.status === 200 && typeof l.ms === 'number'), 'request lines carry route, status and duration');
-  t.ok(front.some((l) => l.level === 'warn' && /shard 0 disconnected/.test(String(l.msg))), 'the front logged the shard restart as a warning');
+  t.ok(
+    requests.some((l) => l.route === '/events' && l.status === 200 && typeof l.ms === 'number'),
+    'request lines carry route, status and duration',
+  );
+  t.ok(
+    front.some((l) => l.level === 'warn' && /shard 0 disconnected/.test(String(l.msg))),
+    'the front logged the shard restart as a warning',
+  );
 });

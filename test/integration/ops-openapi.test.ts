@@ -74,7 +74,16 @@ t.test('real responses match the documented schemas', async (t) => {
     const c = Compile(schema);
     t.ok(c.Check(body), `${name}: ${JSON.stringify(body)} ${c.Check(body) ? '' : JSON.stringify([...c.Errors(body)].slice(0, 3))}`);
   };
-  check('Accepted', R.Accepted, (await svc.post([{ user: 'carol', slug: 'm2', at: 1 }, { user: 'carol', slug: 'm2', at: 11 }])).body);
+  check(
+    'Accepted',
+    R.Accepted,
+    (
+      await svc.post([
+        { user: 'carol', slug: 'm2', at: 1 },
+        { user: 'carol', slug: 'm2', at: 11 },
+      ])
+    ).body,
+  );
   check('MovieWatchTime', R.MovieWatchTime, (await svc.get('/movies/m1/watch-time')).body);
   check('UserWatchTime', R.UserWatchTime, (await svc.get('/users/alice/watch-time')).body);
   check('Pair', R.Pair, (await svc.get('/users/alice/movies/m1')).body);
@@ -142,7 +151,10 @@ t.test('Redocly (recommended ruleset) finds no error and no warning in /openapi.
     env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
   });
   const start = lint.stdout.indexOf('{');
-  const report = JSON.parse(lint.stdout.slice(start)) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string; location: { pointer: string }[] }[] };
+  const report = JSON.parse(lint.stdout.slice(start)) as {
+    totals: { errors: number; warnings: number };
+    problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
+  };
   const problems = report.problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer}: ${p.message}`);
   t.same(report.totals, { errors: 0, warnings: 0, ignored: 0 }, problems.join('\n'));
   t.equal(lint.status, 0, 'redocly lint exits 0');

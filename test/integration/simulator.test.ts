@@ -34,7 +34,10 @@ t.test('singles and batches at once, ~20k events, odd names: every total verifie
     simulate([...common, '--viewers', '150', '--events', '8000', '--batch', '1', '--concurrency', '16', '--seed', '11']),
     simulate([...common, '--viewers', '300', '--events', '12000', '--batch', '2-40', '--concurrency', '8', '--seed', '12']),
   ]);
-  for (const [name, run, events] of [['singles', singles, 8000], ['batches', batches, 12000]] as const) {
+  for (const [name, run, events] of [
+    ['singles', singles, 8000],
+    ['batches', batches, 12000],
+  ] as const) {
     t.equal(run.code, 0, `${name} exit 0\n${run.out}\n${run.err.slice(-2000)}`);
     t.match(run.out, new RegExp(`summary: sent ${events} events in \\d+ requests, acked ${events}, retried \\d+, failed 0 `), `${name}: all acknowledged`);
     t.match(run.out, /verify: checked [1-9]\d*, mismatches 0 /, `${name}: 0 mismatches`);
@@ -44,7 +47,23 @@ t.test('singles and batches at once, ~20k events, odd names: every total verifie
 });
 
 t.test('a shard killed with -9 mid-run: retries, and the totals still verify', async (t) => {
-  const run = simulate(['--url', service.url, '--viewers', '200', '--movies', '50', '--events', '6000', '--rate', '2000', '--batch', '1-5', '--verify', '--progress-every', '1']);
+  const run = simulate([
+    '--url',
+    service.url,
+    '--viewers',
+    '200',
+    '--movies',
+    '50',
+    '--events',
+    '6000',
+    '--rate',
+    '2000',
+    '--batch',
+    '1-5',
+    '--verify',
+    '--progress-every',
+    '1',
+  ]);
   await sleep(1000);
   const [shard0] = await service.pids('wt-shard');
   process.kill(shard0!, 'SIGKILL'); // pm2 restarts it; acknowledged events are in its LMDB log
@@ -83,7 +102,10 @@ t.test('insights: late and repeated heartbeats, the catalogue, retention, series
   t.equal(right.code, 0, right.out + right.err.slice(-1000));
   t.match(right.out, /insights: 6000 events of which [1-9]\d* late or repeated/);
   t.match(right.out, /verify: checked [1-9]\d*, mismatches 0 /);
-  t.match(right.out, /verify: insights: \d+ movies \(metadata, completions: [1-9]\d* completed pairs\), \d+ retention curves, [1-9]\d* series, 80 continue-watching lists/);
+  t.match(
+    right.out,
+    /verify: insights: \d+ movies \(metadata, completions: [1-9]\d* completed pairs\), \d+ retention curves, [1-9]\d* series, 80 continue-watching lists/,
+  );
   t.match(right.out, /overall series compared exactly/);
   const wrong = await simulate([...args, '--complete-ratio', '0.9', '--seed', '2']);
   t.equal(wrong.code, 1, 'the simulator believes 0.9, the service uses 0.8');

@@ -69,7 +69,9 @@ t.test('slow clients are cut off by a timeout while normal clients keep being se
   t.same(failures.slice(0, 5), [], `${latencies.length * 3} normal requests all answered 200`);
   const p99 = percentile(latencies, 99);
   const max = Math.max(...latencies);
-  t.comment(`normal client while 45 slow connections were open: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+  t.comment(
+    `normal client while 45 slow connections were open: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+  );
   t.ok(p99 < 1000, `normal requests stay fast (p99 ${p99.toFixed(0)} ms < 1000 ms)`);
 
   const results = await Promise.all(slow);
@@ -80,7 +82,10 @@ t.test('slow clients are cut off by a timeout while normal clients keep being se
     const best = Math.min(...group.map((r) => r.closedAfterMs));
     t.comment(`${kind}: closed by the server after ${(best / 1000).toFixed(1)}..${(worst / 1000).toFixed(1)} s, having sent ${group[0]!.bytesSent} bytes`);
     t.ok(worst < 45_000, `every ${kind} connection was closed by the server (worst ${(worst / 1000).toFixed(1)} s)`);
-    t.ok(group.every((r) => !/^HTTP\/1\.1 2/.test(r.answer)), `no ${kind} connection got a 2xx`);
+    t.ok(
+      group.every((r) => !/^HTTP\/1\.1 2/.test(r.answer)),
+      `no ${kind} connection got a 2xx`,
+    );
   }
   t.equal((await svc.get('/users/slow/watch-time')).status, 404, 'nothing of a trickled body was stored');
   const pidsAfter = [...(await svc.pids('wt-front')), ...(await svc.pids('wt-shard'))];

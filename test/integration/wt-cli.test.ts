@@ -113,8 +113,14 @@ t.test('status: every shard, its log sequence, snapshot, users and pairs', async
   t.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as { shards: number; status: { up: boolean; metrics: { logSeq: number; users: number; pairs: number } }[] };
   t.equal(s.shards, 2);
-  t.same(s.status.map((x) => x.up), [true, true]);
-  t.equal(s.status.reduce((a, x) => a + x.metrics.users, 0), USERS.length);
+  t.same(
+    s.status.map((x) => x.up),
+    [true, true],
+  );
+  t.equal(
+    s.status.reduce((a, x) => a + x.metrics.users, 0),
+    USERS.length,
+  );
   t.ok(s.status.every((x) => x.metrics.logSeq > 0));
   const human = await wt(dataDir, 'status');
   t.equal(human.code, 0);
@@ -126,7 +132,9 @@ t.test('snapshot: every shard snapshots now', async (t) => {
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /shard 0: snapshot at log seq \d+/);
   t.match(r.stdout, /shard 1: snapshot at log seq \d+/);
-  const s = JSON.parse((await wt(dataDir, 'status', '--json')).stdout) as { status: { metrics: { logSeq: number; snapshotSeq: number; snapshotAt: number } }[] };
+  const s = JSON.parse((await wt(dataDir, 'status', '--json')).stdout) as {
+    status: { metrics: { logSeq: number; snapshotSeq: number; snapshotAt: number } }[];
+  };
   for (const x of s.status) {
     t.equal(x.metrics.snapshotSeq, x.metrics.logSeq, 'the snapshot covers the whole log');
     t.ok(Date.now() - x.metrics.snapshotAt < 60_000);
@@ -140,7 +148,10 @@ t.test('verify (online) and export match the API', async (t) => {
 
   const nd = await wt(dataDir, 'export');
   t.equal(nd.code, 0, nd.stderr);
-  const pairs = nd.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const pairs = nd.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   let expected = 0;
   for (const p of pairs) {
     const api = (await svc2.get(`/users/${enc(p.user as string)}/movies/${enc(p.slug as string)}`)).body;
@@ -189,7 +200,10 @@ t.test('reshard 2 → 3 offline: identical answers for every user, pair and movi
   t.same(after, before, 'every answer is the same after resharding');
   const s = JSON.parse((await wt(dataDir, 'status', '--json')).stdout) as { status: { metrics: { users: number } }[] };
   t.equal(s.status.length, 3);
-  t.ok(s.status.every((x) => x.metrics.users > 0), 'users spread over the 3 shards');
+  t.ok(
+    s.status.every((x) => x.metrics.users > 0),
+    'users spread over the 3 shards',
+  );
   // New events continue on the new shards, with the usual rule (watch time grows by the step).
   const pair = before['pair alice heat'] as { at: number; watchTime: number };
   t.equal((await svc3.post({ user: 'alice', slug: 'heat', at: pair.at + 10 })).status, 200);

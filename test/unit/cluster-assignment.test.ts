@@ -13,10 +13,16 @@ function rng(seed: number): () => number {
 function check(t: Test, P: number, members: string[], target: Map<string, number[]>): void {
   const seen = new Array<number>(P).fill(0);
   for (const list of target.values()) for (const p of list) seen[p]!++;
-  t.ok(seen.every((c) => c === 1), 'every partition assigned exactly once');
+  t.ok(
+    seen.every((c) => c === 1),
+    'every partition assigned exactly once',
+  );
   const counts = [...target.values()].map((l) => l.length);
   const lo = Math.floor(P / members.length);
-  t.ok(counts.every((c) => c === lo || c === lo + 1), `balanced: ${counts} within ${lo}..${lo + 1}`);
+  t.ok(
+    counts.every((c) => c === lo || c === lo + 1),
+    `balanced: ${counts} within ${lo}..${lo + 1}`,
+  );
   t.same([...target.keys()].sort(), [...new Set(members)].sort(), 'one entry per member');
 }
 
@@ -29,7 +35,16 @@ function moves(before: Map<number, string>, after: Map<string, number[]>): numbe
 }
 
 t.test('from nothing: balanced and independent of member order', async (t) => {
-  for (const [P, M] of [[64, 1], [64, 2], [64, 3], [64, 5], [7, 3], [3, 7], [1, 2], [4096, 9]] as const) {
+  for (const [P, M] of [
+    [64, 1],
+    [64, 2],
+    [64, 3],
+    [64, 5],
+    [7, 3],
+    [3, 7],
+    [1, 2],
+    [4096, 9],
+  ] as const) {
     const members = Array.from({ length: M }, (_, i) => `host-${i}`);
     const a = assignTarget(P, members, new Map());
     check(t, P, members, a);
@@ -72,7 +87,13 @@ t.test('random owners: balanced, keeps owners within share, moves only the minim
 });
 
 t.test('a member joining takes only its share; a member leaving moves only its own', async (t) => {
-  for (const [P, M] of [[64, 2], [64, 3], [64, 7], [10, 4], [256, 5]] as const) {
+  for (const [P, M] of [
+    [64, 2],
+    [64, 3],
+    [64, 7],
+    [10, 4],
+    [256, 5],
+  ] as const) {
     const members = Array.from({ length: M }, (_, i) => `host-${i}`);
     const before = assignTarget(P, members, new Map());
     const joined = assignTarget(P, [...members, 'new-host'], ownersOf(before));
@@ -93,7 +114,10 @@ t.test('a member joining takes only its share; a member leaving moves only its o
 });
 
 t.test('planFor: what to take and to hand over', async (t) => {
-  const target = new Map([['a', [0, 1, 2]], ['b', [3, 4]]]);
+  const target = new Map([
+    ['a', [0, 1, 2]],
+    ['b', [3, 4]],
+  ]);
   t.same(planFor('a', target, [1, 3]), { take: [0, 2], release: [3] });
   t.same(planFor('b', target, [3, 4]), { take: [], release: [] });
   t.same(planFor('c', target, [5]), { take: [], release: [5] });

@@ -9,7 +9,11 @@ t.test('2.10 and later are accepted', async (t) => {
 
 t.test('older servers are refused with one line naming the version', async (t) => {
   for (const v of ['2.9.10', '2.9.25', '2.2.0', '1.4.1']) {
-    t.throws(() => checkServerVersion(v, 'NATS server 127.0.0.1:4222'), new RegExp(`^NATS server 127\\.0\\.0\\.1:4222 is version ${v.replace(/\./g, '\\.')}; cluster mode needs nats-server 2\\.10 or later`), v);
+    t.throws(
+      () => checkServerVersion(v, 'NATS server 127.0.0.1:4222'),
+      new RegExp(`^NATS server 127\\.0\\.0\\.1:4222 is version ${v.replace(/\./g, '\\.')}; cluster mode needs nats-server 2\\.10 or later`),
+      v,
+    );
     t.throws(() => checkServerVersion(v), EngineError);
   }
 });

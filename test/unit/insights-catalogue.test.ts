@@ -22,7 +22,18 @@ t.test('pair bodies gain progress, completed, resumeAt only when the duration is
   t.notOk('progress' in s.pair('u', 'm')!);
   t.notOk('completions' in s.movies(['m'])[0]!);
   s.putMovie('m', 200, 'Movie');
-  t.same(s.pair('u', 'm'), { slug: 'm', watchTime: 30, at: 30, furthest: 30, events: 2, updatedAt: 2, lateEvents: 0, progress: 0.15, completed: false, resumeAt: 30 });
+  t.same(s.pair('u', 'm'), {
+    slug: 'm',
+    watchTime: 30,
+    at: 30,
+    furthest: 30,
+    events: 2,
+    updatedAt: 2,
+    lateEvents: 0,
+    progress: 0.15,
+    completed: false,
+    resumeAt: 30,
+  });
   t.same(s.userMovies('u', 10)![0]!.resumeAt, 30);
   t.same(s.movies(['m']), [{ slug: 'm', watchTime: 30, viewers: 1, completions: 0 }]);
 });
@@ -89,7 +100,10 @@ t.test('continue-watching: known duration, resumeAt > 0, not completed; newest f
   );
   t.same(items[3], { slug: 'a', title: 'Title A', resumeAt: 40, progress: 0.4, duration: 100, updatedAt: 10 });
   t.same(items[0], { slug: 'b', resumeAt: 40, progress: 0.4, duration: 100, updatedAt: 30 });
-  t.same(s.continueWatching('u', 2)!.map((i) => i.slug), ['b', 'c']);
+  t.same(
+    s.continueWatching('u', 2)!.map((i) => i.slug),
+    ['b', 'c'],
+  );
   t.equal(s.continueWatching('nobody', 20), null);
   t.same(s.continueWatching('v', 20), null);
   s.apply('v', 'nodur', 1, 1);

@@ -26,7 +26,10 @@ function view(s: ShardState) {
     movies: SLUGS.map((m) => s.movie(m)),
     partials: s.movies(SLUGS),
     retention: SLUGS.map((m) => s.retention(m)),
-    series: [null, ...SLUGS].flatMap((m) => [s.series(m, 'minute', T0 - 86_400_000, T0 + 86_400_000 * 3), s.series(m, 'hour', T0 - 86_400_000, T0 + 86_400_000 * 3)]),
+    series: [null, ...SLUGS].flatMap((m) => [
+      s.series(m, 'minute', T0 - 86_400_000, T0 + 86_400_000 * 3),
+      s.series(m, 'hour', T0 - 86_400_000, T0 + 86_400_000 * 3),
+    ]),
     top: s.top(10),
   };
 }
@@ -34,7 +37,7 @@ function view(s: ShardState) {
 /** Deterministic records: events (half with ts, some late or repeated), seeks, and catalogue PUTs between them. */
 function workload(seed: number, records: number, start: number): IngestRecord[] {
   let x = seed;
-  const rand = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const at = new Map<string, number>();
   const out: IngestRecord[] = [];
   for (let r = 0; r < records; r++) {
@@ -81,7 +84,14 @@ t.test('snapshot round trip: the same insights, and the same after more events',
 function v1Snapshot(s: ShardState): Buffer {
   const st = s.snapshot();
   const { ts: _ts, lateEvents: _late, ...pairs } = st.pairs;
-  const columns = { userWatch: st.userWatch, userMovies: st.userMovies, userHead: st.userHead, movieWatch: st.movieWatch, movieViewers: st.movieViewers, ...Object.fromEntries(Object.entries(pairs).map(([k, v]) => [`pair.${k}`, v])) };
+  const columns = {
+    userWatch: st.userWatch,
+    userMovies: st.userMovies,
+    userHead: st.userHead,
+    movieWatch: st.movieWatch,
+    movieViewers: st.movieViewers,
+    ...Object.fromEntries(Object.entries(pairs).map(([k, v]) => [`pair.${k}`, v])),
+  };
   const body = packr.pack({
     v: 1,
     seq: 7,

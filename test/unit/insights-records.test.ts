@@ -6,18 +6,30 @@ import { eventBatch, packr } from '../../src/protocol/index.js';
 const roundTrip = (batches: unknown[]) => decodeRecord(packr.pack(batches));
 
 t.test('an event batch without ts is the v1 shape, byte for byte', async (t) => {
-  const batch = eventBatch(1000, 'k', [{ user: 'u', slug: 'm', at: 1 }, { user: 'u', slug: 'm', at: 2 }]);
+  const batch = eventBatch(1000, 'k', [
+    { user: 'u', slug: 'm', at: 1 },
+    { user: 'u', slug: 'm', at: 2 },
+  ]);
   t.same(batch, [1000, 'k', 'u', 'm', 1, 'u', 'm', 2]);
 });
 
 t.test('a ts column is added when some event has a ts, null for those without', async (t) => {
-  const batch = eventBatch(1000, null, [{ user: 'u', slug: 'm', at: 1, ts: 50 }, { user: 'u', slug: 'm', at: 2 }]);
+  const batch = eventBatch(1000, null, [
+    { user: 'u', slug: 'm', at: 1, ts: 50 },
+    { user: 'u', slug: 'm', at: 2 },
+  ]);
   t.same(batch, [1000, null, 'u', 'm', 1, 'u', 'm', 2, [50, null]]);
 });
 
 t.test('v1 records (as old logs hold them) and records with ts apply the same rule', async (t) => {
   const v1 = new ShardState(60);
-  applyRecord(v1, roundTrip([[1000, null, 'u', 'm', 10, 'u', 'm', 20], [1001, 'key', 'v', 'm', 5]]));
+  applyRecord(
+    v1,
+    roundTrip([
+      [1000, null, 'u', 'm', 10, 'u', 'm', 20],
+      [1001, 'key', 'v', 'm', 5],
+    ]),
+  );
   t.same(v1.pair('u', 'm'), { slug: 'm', watchTime: 10, at: 20, furthest: 20, events: 2, updatedAt: 1000, lateEvents: 0 });
   t.equal(v1.recent.accepted('key'), 1);
 
@@ -25,8 +37,14 @@ t.test('v1 records (as old logs hold them) and records with ts apply the same ru
   const accepted = applyRecord(
     timed,
     roundTrip([
-      eventBatch(1000, null, [{ user: 'u', slug: 'm', at: 10, ts: 100 }, { user: 'u', slug: 'm', at: 20, ts: 200 }]),
-      eventBatch(1001, 'k2', [{ user: 'u', slug: 'm', at: 12, ts: 150 }, { user: 'u', slug: 'm', at: 30 }]),
+      eventBatch(1000, null, [
+        { user: 'u', slug: 'm', at: 10, ts: 100 },
+        { user: 'u', slug: 'm', at: 20, ts: 200 },
+      ]),
+      eventBatch(1001, 'k2', [
+        { user: 'u', slug: 'm', at: 12, ts: 150 },
+        { user: 'u', slug: 'm', at: 30 },
+      ]),
     ]),
   );
   t.same(accepted, [2, 2]);

@@ -93,7 +93,7 @@ function expected(events: [string, string, number][], maxStep: number, bucketS: 
 
 t.test('random playback with seeks and rewinds matches a brute-force count (single intervals and pooled ones)', async (t) => {
   let seed = 12345;
-  const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   let pooled3 = 0;
   for (let round = 0; round < 20; round++) {
     const s = new ShardState(60);
@@ -105,9 +105,12 @@ t.test('random playback with seeks and rewinds matches a brute-force count (sing
       const key = `${user}/${slug}`;
       const r = rand();
       let p = at.get(key) ?? 0;
-      if (r < 0.75) p += rand() * 40; // playback, fractional
-      else if (r < 0.85) p = Math.floor(rand() * 200) * 30; // seek onto a boundary
-      else if (r < 0.95) p = Math.max(0, p - rand() * 300); // rewind
+      if (r < 0.75)
+        p += rand() * 40; // playback, fractional
+      else if (r < 0.85)
+        p = Math.floor(rand() * 200) * 30; // seek onto a boundary
+      else if (r < 0.95)
+        p = Math.max(0, p - rand() * 300); // rewind
       else p += 30; // exactly one bucket
       at.set(key, p);
       events.push([user, slug, p]);

@@ -25,8 +25,14 @@ t.test('minute buckets: watch time and events by receive time; idle minutes omit
 t.test('a range takes the buckets from floor(from) to floor(to), both ends included', async (t) => {
   const s = new ShardState(60);
   for (let i = 0; i < 5; i++) s.apply('u', 'm', i * 10, T0 + i * MIN);
-  t.same(s.series('m', 'minute', T0 + MIN, T0 + 3 * MIN)!.map((p) => p.t), [T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN]);
-  t.same(s.series('m', 'minute', T0 + MIN + 30_000, T0 + 3 * MIN - 1)!.map((p) => p.t), [T0 + MIN, T0 + 2 * MIN]);
+  t.same(
+    s.series('m', 'minute', T0 + MIN, T0 + 3 * MIN)!.map((p) => p.t),
+    [T0 + MIN, T0 + 2 * MIN, T0 + 3 * MIN],
+  );
+  t.same(
+    s.series('m', 'minute', T0 + MIN + 30_000, T0 + 3 * MIN - 1)!.map((p) => p.t),
+    [T0 + MIN, T0 + 2 * MIN],
+  );
   t.same(s.series('m', 'minute', T0 + 10 * MIN, T0 + 20 * MIN), []);
 });
 
@@ -84,7 +90,7 @@ t.test('minutes are kept for at least 24 h and hours for at least 30 days, then 
 
 t.test('random traffic over many movies matches brute-force sums, minute and hour', async (t) => {
   let seed = 99;
-  const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const s = new ShardState(60);
   const pairs = new Map<string, PairState>();
   const sums = new Map<string, { watchTime: number; events: number }>();
@@ -116,7 +122,10 @@ t.test('random traffic over many movies matches brute-force sums, minute and hou
   }
   let mismatches = 0;
   for (const key of ['*', 'm0', 'm7', 'm19']) {
-    for (const [step, ms, letter] of [['minute', MIN, 'm'], ['hour', HOUR, 'h']] as const) {
+    for (const [step, ms, letter] of [
+      ['minute', MIN, 'm'],
+      ['hour', HOUR, 'h'],
+    ] as const) {
       const from = T0 - 2 * HOUR;
       const got = s.series(key === '*' ? null : key, step, from, latest)!;
       const want = [...sums]

@@ -32,8 +32,20 @@ t.test('errors are logged with their stack and the context given', async (t) => 
 
 t.test('LOG_LEVEL filters; unknown values mean info', async (t) => {
   const code = `const l = initLogger('front'); l.debug('d'); l.info('i'); l.warn('w');`;
-  t.same(run(code).map((l) => l.msg), ['i', 'w']);
-  t.same(run(code, { LOG_LEVEL: 'debug' }).map((l) => l.msg), ['d', 'i', 'w']);
-  t.same(run(code, { LOG_LEVEL: 'WARN' }).map((l) => l.msg), ['w']);
-  t.same(run(code, { LOG_LEVEL: 'loud' }).map((l) => l.msg), ['i', 'w']);
+  t.same(
+    run(code).map((l) => l.msg),
+    ['i', 'w'],
+  );
+  t.same(
+    run(code, { LOG_LEVEL: 'debug' }).map((l) => l.msg),
+    ['d', 'i', 'w'],
+  );
+  t.same(
+    run(code, { LOG_LEVEL: 'WARN' }).map((l) => l.msg),
+    ['w'],
+  );
+  t.same(
+    run(code, { LOG_LEVEL: 'loud' }).map((l) => l.msg),
+    ['i', 'w'],
+  );
 });

@@ -71,7 +71,10 @@ t.test('snapshots: recovery from the newest one plus the log, keys included; log
   const b = open(dir);
   t.equal(b.recovered.snapshot?.seq, 80);
   t.equal(b.recovered.replayed.records, 10);
-  t.same([0, 1, 2, 3, 4].map((u) => b.shard.state.pair(`u${u}`, 'm')), expected);
+  t.same(
+    [0, 1, 2, 3, 4].map((u) => b.shard.state.pair(`u${u}`, 'm')),
+    expected,
+  );
   t.equal(await one(b.shard.ingest(batch('k10', ['u0', 'm', 999]))), 1, 'a key from before the snapshot is still known');
   t.equal(b.shard.state.pair('u0', 'm')!.at, expected[0]!.at);
   await b.storage.env.close();
@@ -92,7 +95,10 @@ t.test('a damaged newest snapshot falls back to the previous one plus the log', 
   await a.storage.snapshots.put(20, damaged);
   await a.storage.env.close();
   const b = open(dir);
-  t.same(b.recovered.skippedSnapshots.map((s) => s.seq), [20]);
+  t.same(
+    b.recovered.skippedSnapshots.map((s) => s.seq),
+    [20],
+  );
   t.equal(b.recovered.snapshot?.seq, 10);
   t.same(b.shard.state.pair('u', 'm'), expected);
   await b.storage.env.close();

@@ -121,7 +121,25 @@ async function simulate(args: string[]): Promise<{ code: number; out: string }> 
 
 t.test('with retried 503s (some after storing), everything verifies and ordering holds', async (t) => {
   const svc = await fakeService({ refuse: 0.03, storeThen503: 0.03 });
-  const { code, out } = await simulate(['--url', svc.url, '--viewers', '200', '--movies', '50', '--events', '6000', '--batch', '1-6', '--concurrency', '16', '--odd-names', '0.5', '--verify', '--max-attempts', '50']);
+  const { code, out } = await simulate([
+    '--url',
+    svc.url,
+    '--viewers',
+    '200',
+    '--movies',
+    '50',
+    '--events',
+    '6000',
+    '--batch',
+    '1-6',
+    '--concurrency',
+    '16',
+    '--odd-names',
+    '0.5',
+    '--verify',
+    '--max-attempts',
+    '50',
+  ]);
   t.equal(code, 0, out);
   t.match(out, /summary: sent 6000 events in \d+ requests, acked 6000, retried [1-9]\d*, failed 0/);
   t.match(out, /verify: checked \d+, mismatches 0 /);
@@ -146,7 +164,23 @@ t.test('Idempotency-Key: a deduplicating service counts no retry twice; without 
 
 t.test('a service that counts seeks is caught', async (t) => {
   const svc = await fakeService({ refuse: 0, storeThen503: 0, buggyUser: 'user-3@bug' });
-  const { code, out } = await simulate(['--url', svc.url, '--viewers', '20', '--movies', '5', '--events', '3000', '--odd-names', '0', '--tag', 'bug', '--seek', '0.2', '--verify']);
+  const { code, out } = await simulate([
+    '--url',
+    svc.url,
+    '--viewers',
+    '20',
+    '--movies',
+    '5',
+    '--events',
+    '3000',
+    '--odd-names',
+    '0',
+    '--tag',
+    'bug',
+    '--seek',
+    '0.2',
+    '--verify',
+  ]);
   t.equal(code, 1);
   t.match(out, /verify: checked \d+, mismatches [1-9]/);
   t.match(out, /mismatch: user "user-3@bug": watchTime expected/);

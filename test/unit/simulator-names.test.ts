@@ -10,12 +10,30 @@ t.test('names are distinct, valid, tagged, and the odd share is respected', asyn
   t.ok(users.every((n) => n.endsWith('@abc')));
   const odd = users.filter(isOdd).length;
   t.ok(odd > 1300 && odd < 1700, `odd share ~30%: ${odd}`);
-  t.ok(users.some((n) => n.includes('/')), 'some have /');
-  t.ok(users.some((n) => n.includes('%')), 'some have %');
-  t.ok(users.some((n) => n.includes(' ')), 'some have spaces');
-  t.ok(users.some((n) => /[^\u0000-\u00ff]/.test(n)), 'some have non-Latin-1 characters');
-  t.ok(users.some((n) => /[\uD800-\uDBFF]/.test(n)), 'some have astral characters');
-  t.ok(users.some((n) => n.length === NAME_MAX || n.length === NAME_MAX - 1), 'some are as long as allowed');
+  t.ok(
+    users.some((n) => n.includes('/')),
+    'some have /',
+  );
+  t.ok(
+    users.some((n) => n.includes('%')),
+    'some have %',
+  );
+  t.ok(
+    users.some((n) => n.includes(' ')),
+    'some have spaces',
+  );
+  t.ok(
+    users.some((n) => /[^\u0000-\u00ff]/.test(n)),
+    'some have non-Latin-1 characters',
+  );
+  t.ok(
+    users.some((n) => /[\uD800-\uDBFF]/.test(n)),
+    'some have astral characters',
+  );
+  t.ok(
+    users.some((n) => n.length === NAME_MAX || n.length === NAME_MAX - 1),
+    'some are as long as allowed',
+  );
 });
 
 t.test('no odd names at share 0; only odd at share 1; no tag with an empty tag', async (t) => {

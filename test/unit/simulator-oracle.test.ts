@@ -11,7 +11,15 @@ const run = (events: [string, string, number][], maxStep = 60): Oracle => {
   return o;
 };
 const pair = (o: Oracle, user: string, slug: string) => o.pair(user, slug)!.state;
-const one = (positions: number[], maxStep = 60) => pair(run(positions.map((p) => ['u', 'm', p]), maxStep), 'u', 'm');
+const one = (positions: number[], maxStep = 60) =>
+  pair(
+    run(
+      positions.map((p) => ['u', 'm', p]),
+      maxStep,
+    ),
+    'u',
+    'm',
+  );
 
 t.test('continuous playback, pauses and duplicates', async (t) => {
   const s = one([0, 10, 10, 10, 20]);
@@ -122,7 +130,7 @@ t.test('the oracle uses the service rule, it does not restate it', async (t) => 
   t.match(oracle, /from '\.\.\/\.\.\/src\/shard\/watch-rule\.js'/);
   t.match(oracle, /classify\(/);
   t.match(oracle, /applyClassified\(/);
-  t.match(oracle, /stepBuckets\(/, 'retention buckets from the shard\'s own range function');
+  t.match(oracle, /stepBuckets\(/, "retention buckets from the shard's own range function");
   t.match(oracle, /progressOf\(/);
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
     const src = readFileSync(join(dir, f), 'utf8');
@@ -163,12 +171,22 @@ t.test('completions, progress and continue-watching follow the final catalogue',
   for (const s of ['a', 'b', 'c']) o.catalogue.set(s, { duration: 100, title: s === 'a' ? 'A' : null });
   t.equal(o.completions('b'), 1);
   t.equal(o.completions('a'), 0);
-  t.same(o.continueWatching('u').map((c) => [c.slug, c.resumeAt, c.progress, c.title]), [['a', 50, 0.5, 'A']]);
+  t.same(
+    o.continueWatching('u').map((c) => [c.slug, c.resumeAt, c.progress, c.title]),
+    [['a', 50, 0.5, 'A']],
+  );
   ack('u', 'c', 5);
-  t.same(o.continueWatching('u').map((c) => c.slug), ['c', 'a'], 'most recently updated first');
+  t.same(
+    o.continueWatching('u').map((c) => c.slug),
+    ['c', 'a'],
+    'most recently updated first',
+  );
   o.catalogue.set('b', { duration: 1000, title: null });
   t.equal(o.completions('b'), 0, 'a longer duration un-completes');
-  t.same(o.continueWatching('u').map((c) => c.slug), ['c', 'a', 'b']);
+  t.same(
+    o.continueWatching('u').map((c) => c.slug),
+    ['c', 'a', 'b'],
+  );
 });
 
 t.test('series truth: exact buckets, straddlers allowed in either, other traffic only with exclusive off', async (t) => {

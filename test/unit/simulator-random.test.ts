@@ -61,6 +61,9 @@ t.test('Zipf sampling matches the law and is deterministic', async (t) => {
   t.ok(counts[0]! > counts[1]! && counts[1]! > counts[9]!);
   const again = new Rng(3);
   const r2 = new Rng(3);
-  t.same(Array.from({ length: 100 }, () => z.sample(again)), Array.from({ length: 100 }, () => z.sample(r2)));
+  t.same(
+    Array.from({ length: 100 }, () => z.sample(again)),
+    Array.from({ length: 100 }, () => z.sample(r2)),
+  );
   t.equal(new Zipf(1).sample(r), 0);
 });

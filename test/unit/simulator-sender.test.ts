@@ -28,10 +28,12 @@ async function fake(answers: ((res: ServerResponse) => void)[]) {
   return { url, bodies, keys, auth, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => (res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
+const reply =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  (res: ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
 
 const e1 = { user: 'a/b c', slug: '100%', at: 1.5 };
 const e2 = { user: 'x', slug: 'y', at: 0 };
@@ -55,7 +57,10 @@ t.test('503 and 500 are retried with the whole request until 200', async (t) => 
   const out = await new EventSender(client, FAST).send([e1, e2], (n) => notices.push(n));
   t.match(out, { kind: 'acked', attempts: 3 });
   t.equal(notices.length, 2);
-  t.ok(notices.every((n) => n.maybeStored), 'a 5xx may have stored the events');
+  t.ok(
+    notices.every((n) => n.maybeStored),
+    'a 5xx may have stored the events',
+  );
   t.match(notices[0]!.reason, /^503 unavailable/);
   t.equal(new Set(s.bodies).size, 1, 'every attempt carried the same body');
   t.equal(new Set(s.keys).size, 1, '... and the same Idempotency-Key');
@@ -135,10 +140,28 @@ t.test('a request with no answer times out and may have been stored', async (t) 
 
 t.test('backoff: exponential with jitter, capped, at least Retry-After', async (t) => {
   const p = { maxAttempts: 10, retryForMs: 1000, backoffMinMs: 50, backoffMaxMs: 2000 };
-  t.equal(backoff(1, p, 0, () => 0), 25);
-  t.equal(backoff(1, p, 0, () => 1), 50);
-  t.equal(backoff(3, p, 0, () => 1), 200);
-  t.equal(backoff(20, p, 0, () => 1), 2000);
-  t.equal(backoff(1, p, 1000, () => 0), 1000);
-  t.equal(backoff(1, p, 60_000, () => 0), 10_000);
+  t.equal(
+    backoff(1, p, 0, () => 0),
+    25,
+  );
+  t.equal(
+    backoff(1, p, 0, () => 1),
+    50,
+  );
+  t.equal(
+    backoff(3, p, 0, () => 1),
+    200,
+  );
+  t.equal(
+    backoff(20, p, 0, () => 1),
+    2000,
+  );
+  t.equal(
+    backoff(1, p, 1000, () => 0),
+    1000,
+  );
+  t.equal(
+    backoff(1, p, 60_000, () => 0),
+    10_000,
+  );
 });

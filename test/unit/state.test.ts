@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeSnapshot, encodeSnapshot, SnapshotCorrupt } from '../../src/shard/snapshot.js';
+import { decodeSnapshot, encodeSnapshot } from '../../src/shard/snapshot.js';
 import { ShardState } from '../../src/shard/state.js';
 
 t.test('user, pair and movie totals follow the rule', async (t) => {
@@ -30,14 +30,20 @@ t.test('names are ordinary keys, even __proto__', async (t) => {
   t.equal(s.user('toString'), null);
 });
 
-t.test('a user\'s movies: most recent first, ties by slug', async (t) => {
+t.test("a user's movies: most recent first, ties by slug", async (t) => {
   const s = new ShardState(60);
   s.apply('u', 'b', 1, 10);
   s.apply('u', 'a', 1, 10);
   s.apply('u', 'c', 1, 5);
   s.apply('u', 'd', 1, 20);
-  t.same(s.userMovies('u', 50)!.map((p) => p.slug), ['d', 'a', 'b', 'c']);
-  t.same(s.userMovies('u', 2)!.map((p) => p.slug), ['d', 'a']);
+  t.same(
+    s.userMovies('u', 50)!.map((p) => p.slug),
+    ['d', 'a', 'b', 'c'],
+  );
+  t.same(
+    s.userMovies('u', 2)!.map((p) => p.slug),
+    ['d', 'a'],
+  );
   t.equal(s.userMovies('x', 5), null);
 });
 
@@ -57,7 +63,10 @@ t.test('top k: by watch time, ties by slug, complete flag', async (t) => {
     complete: false,
   });
   t.equal(s.top(5).complete, true);
-  t.same(s.top(10).items.map((m) => m.slug), ['m2', 'm3', 'm1', 'm4', 'm5']);
+  t.same(
+    s.top(10).items.map((m) => m.slug),
+    ['m2', 'm3', 'm1', 'm4', 'm5'],
+  );
 });
 
 t.test('grows past its initial capacity and stays consistent', async (t) => {

@@ -41,7 +41,9 @@ async function distributedTop(states: ShardState[], limit: number): Promise<{ it
 }
 
 function exactTop(states: ShardState[], limit: number): MoviePartial[] {
-  return mergePartials(states.map((s) => s.top(1e9).items)).sort(byWatchTimeThenSlug).slice(0, limit);
+  return mergePartials(states.map((s) => s.top(1e9).items))
+    .sort(byWatchTimeThenSlug)
+    .slice(0, limit);
 }
 
 t.test('equals the exact global order on random data with ties', async (t) => {

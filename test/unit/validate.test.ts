@@ -16,7 +16,16 @@ const paths = (err: ApiError): string[] => (err.extra.details as { path: string 
 
 t.test('accepts one object or an array, keeps only the contract fields', async (t) => {
   t.same(parseEvents(enc({ user: 'u', slug: 's', at: 1, extra: 'x' }), 10), [{ user: 'u', slug: 's', at: 1 }]);
-  t.same(parseEvents(enc([{ user: 'u', slug: 's', at: 0 }, { user: 'v', slug: 't', at: 1e9 }]), 10).length, 2);
+  t.same(
+    parseEvents(
+      enc([
+        { user: 'u', slug: 's', at: 0 },
+        { user: 'v', slug: 't', at: 1e9 },
+      ]),
+      10,
+    ).length,
+    2,
+  );
 });
 
 t.test('unusual but valid names', async (t) => {
@@ -56,7 +65,15 @@ t.test('each bad field is reported with a JSON Pointer', async (t) => {
   t.same(paths(fail({ user: 'u', slug: 'del\u007f', at: 1 })), ['/slug']);
   t.same(paths(fail({ user: 'u\ud800', slug: 's', at: 1 })), ['/user'], 'lone surrogate');
   t.same(paths(fail({ user: 1, slug: ['s'], at: 1 })), ['/user', '/slug']);
-  t.same(paths(fail([{ user: 'u', slug: 's', at: 1 }, { user: 'u', slug: 's', at: 'x' }])), ['/1/at']);
+  t.same(
+    paths(
+      fail([
+        { user: 'u', slug: 's', at: 1 },
+        { user: 'u', slug: 's', at: 'x' },
+      ]),
+    ),
+    ['/1/at'],
+  );
   t.same(paths(fail([{ user: 'u', slug: 's', at: 1 }, 7])), ['/1']);
 });
 
@@ -67,7 +84,10 @@ t.test('messages say what to fix', async (t) => {
 });
 
 t.test('more than MAX_BATCH events is 413', async (t) => {
-  const err = fail(Array.from({ length: 4 }, () => ({ user: 'u', slug: 's', at: 1 })), 3);
+  const err = fail(
+    Array.from({ length: 4 }, () => ({ user: 'u', slug: 's', at: 1 })),
+    3,
+  );
   t.equal(err.status, 413);
   t.equal(err.code, 'payload_too_large');
   t.equal(parseEvents(enc(Array.from({ length: 3 }, () => ({ user: 'u', slug: 's', at: 1 }))), 3).length, 3);

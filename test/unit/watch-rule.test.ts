@@ -2,8 +2,7 @@ import t from 'tap';
 import { applyClassified, applyHeartbeat, classify, EMPTY_PAIR, LATE, type PairState } from '../../src/shard/watch-rule.js';
 
 const STEP = 60;
-const run = (positions: number[], maxStep = STEP): PairState =>
-  positions.reduce((s, p, i) => applyHeartbeat(s, p, 1000 + i, maxStep), EMPTY_PAIR);
+const run = (positions: number[], maxStep = STEP): PairState => positions.reduce((s, p, i) => applyHeartbeat(s, p, 1000 + i, maxStep), EMPTY_PAIR);
 
 t.test('first event sets position, counts nothing', async (t) => {
   const s = applyHeartbeat(EMPTY_PAIR, 4500, 1234, STEP);
@@ -60,21 +59,33 @@ t.test('pure: the previous state is not changed', async (t) => {
 
 // §5.1: the optional client time `ts`.
 type Beat = [at: number, ts?: number];
-const runTs = (beats: Beat[], maxStep = STEP): PairState =>
-  beats.reduce((s, [at, ts], i) => applyHeartbeat(s, at, 1000 + i, maxStep, ts), EMPTY_PAIR);
+const runTs = (beats: Beat[], maxStep = STEP): PairState => beats.reduce((s, [at, ts], i) => applyHeartbeat(s, at, 1000 + i, maxStep, ts), EMPTY_PAIR);
 
 t.test('ts: a late heartbeat only counts as an event (and a late one)', async (t) => {
-  const s = runTs([[100, 5000], [110, 6000], [50, 5500]]);
+  const s = runTs([
+    [100, 5000],
+    [110, 6000],
+    [50, 5500],
+  ]);
   t.same(s, { watchTime: 10, at: 110, furthest: 110, events: 3, updatedAt: 1001, ts: 6000, lateEvents: 1 });
 });
 
 t.test('ts: a repeated heartbeat (same ts) is late, even with a new position', async (t) => {
-  const s = runTs([[100, 5000], [110, 5000], [110, 5000]]);
+  const s = runTs([
+    [100, 5000],
+    [110, 5000],
+    [110, 5000],
+  ]);
   t.same(s, { watchTime: 0, at: 100, furthest: 100, events: 3, updatedAt: 1000, ts: 5000, lateEvents: 2 });
 });
 
 t.test('ts: newer heartbeats apply the v1 rule and move pair.ts; ts 0 is a time', async (t) => {
-  const s = runTs([[0, 0], [10, 1], [20, 2], [20, 0]]);
+  const s = runTs([
+    [0, 0],
+    [10, 1],
+    [20, 2],
+    [20, 0],
+  ]);
   t.same(s, { watchTime: 20, at: 20, furthest: 20, events: 4, updatedAt: 1002, ts: 2, lateEvents: 1 });
 });
 
@@ -105,7 +116,12 @@ t.test('classify: LATE, the counted step, or 0; applyHeartbeat is applyClassifie
   t.equal(classify(s, 161, STEP), 0);
   t.equal(classify(s, 90, STEP), 0);
   t.equal(classify(EMPTY_PAIR, 10, STEP, 1), 0);
-  for (const [at, ts] of [[130, 4000], [130, 6000], [90, undefined], [161, 7000]] as const) {
+  for (const [at, ts] of [
+    [130, 4000],
+    [130, 6000],
+    [90, undefined],
+    [161, 7000],
+  ] as const) {
     t.same(applyHeartbeat(s, at, 9, STEP, ts), applyClassified(s, classify(s, at, STEP, ts), at, 9, ts));
   }
 });

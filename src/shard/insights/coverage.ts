@@ -195,7 +195,7 @@ export class CoverageTable {
   static restore(s: CoverageSnapshot, pairs: PairTable, retention: MovieRetention): CoverageTable {
     const table = new CoverageTable(pairs, retention);
     for (let pair = 0; pair < s.first.length; pair++) pairs.setSpare(pair, s.first[pair]!);
-    for (let i = 0; i < s.pooled.length; ) {
+    for (let i = 0; i < s.pooled.length;) {
       const pair = s.pooled[i]!;
       const n = s.pooled[i + 1]!;
       table.write(pair, Array.from(s.pooled.subarray(i + 2, i + 2 + 2 * n)));

@@ -129,7 +129,10 @@ function render(f) {
       cell(bytes(s.rssBytes), 'num'),
     ]),
   );
-  fill('top', f.top.map((m, i) => [cell(String(i + 1)), cell(m.slug, 'name'), cell(secs(m.watchTime), 'num'), cell(fmt(m.viewers), 'num')]));
+  fill(
+    'top',
+    f.top.map((m, i) => [cell(String(i + 1)), cell(m.slug, 'name'), cell(secs(m.watchTime), 'num'), cell(fmt(m.viewers), 'num')]),
+  );
   fill(
     'latest',
     f.latest.map((e) => [
