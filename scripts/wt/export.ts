@@ -1,10 +1,13 @@
+import { pairBody } from '../../src/api/pair-body.js';
 import { recover } from '../../src/shard/recovery.js';
 import { configFor, layoutShards, openReadOnly, resolveDataDir, CommandError, type CommonOptions } from './common.js';
 
-const FIELDS = ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt'] as const;
+/** CSV columns: the pair body's fields; the §5.2 ones are empty while the movie's duration is unknown. */
+const FIELDS = ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt', 'lateEvents', 'progress', 'completed', 'resumeAt'] as const;
 
 /** RFC 4180: quote a field holding a comma, quote or line break (and one starting with a space). */
-function csvField(value: string | number): string {
+function csvField(value: string | number | boolean | undefined): string {
+  if (value === undefined) return '';
   const text = String(value);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -40,13 +43,10 @@ export async function exportPairs(opts: CommonOptions & { format: 'ndjson' | 'cs
     } finally {
       void storage.env.close();
     }
-    state.forEachPair((user, slug, p) => {
-      const updatedAt = new Date(p.updatedAt).toISOString();
-      write(
-        opts.format === 'csv'
-          ? [user, slug, p.watchTime, p.at, p.furthest, p.events, updatedAt].map(csvField).join(',') + '\n'
-          : JSON.stringify({ user, slug, watchTime: p.watchTime, at: p.at, furthest: p.furthest, events: p.events, updatedAt }) + '\n',
-      );
+    state.forEachPair((user, _slug, p) => {
+      // The same body the API answers for GET /users/{user}/movies/{slug}.
+      const body: Partial<Record<(typeof FIELDS)[number], string | number | boolean>> = pairBody(user, p);
+      write(opts.format === 'csv' ? FIELDS.map((f) => csvField(body[f])).join(',') + '\n' : JSON.stringify(body) + '\n');
       pairs++;
     });
   }

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { shardDir } from '../../src/data-dir.js';
+import { eventShape, isMovieRecord } from '../../src/protocol/index.js';
 import { decodeRecord } from '../../src/shard/apply-batch.js';
 import { decodeSnapshot } from '../../src/shard/snapshot.js';
 import { configFor, layoutShards, openReadOnly, resolveDataDir, type CommonOptions } from './common.js';
@@ -15,18 +16,31 @@ interface ShardReport {
   problems: string[];
 }
 
-/** Why a decoded batch of a log record does not hold valid events, or null. */
-function badEvents(batch: unknown[], b: number): string | null {
+/**
+ * Why a batch of a decoded log record does not hold valid events, or null. decodeRecord has
+ * checked the shapes (event batch with or without a ts column, movie record); this checks values.
+ */
+function badEvents(batch: readonly unknown[], b: number): string | null {
+  if (isMovieRecord(batch)) return batch[3] >= 1 && batch[3] <= 1e6 ? null : `batch ${b}: movie duration ${batch[3]} is out of range`;
   if (batch[1] !== null && typeof batch[1] !== 'string') return `batch ${b}: idempotency key is neither a string nor null`;
-  for (let i = 2; i + 2 < batch.length; i += 3) {
-    const [user, slug, at] = [batch[i], batch[i + 1], batch[i + 2]];
-    const where = `batch ${b}, event ${(i - 2) / 3}`;
+  const shape = eventShape(batch);
+  if (typeof shape === 'string') return `batch ${b}: ${shape}`;
+  for (let e = 0, i = 2; e < shape.events; e++, i += 3) {
+    const [user, slug, at, ts] = [batch[i], batch[i + 1], batch[i + 2], shape.ts?.[e] ?? null];
+    const where = `batch ${b}, event ${e}`;
     if (typeof user !== 'string' || user.length === 0) return `${where}: user is not a non-empty string`;
     if (typeof slug !== 'string' || slug.length === 0) return `${where}: slug is not a non-empty string`;
     if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) return `${where}: at is not a finite number >= 0`;
+    if (ts !== null && !(Number.isInteger(ts) && ts >= 0)) return `${where}: ts is neither null nor an integer >= 0`;
   }
   return null;
 }
+
+/** The number of events a record's batch holds (0 for a movie record). */
+const eventsIn = (batch: readonly unknown[]): number => {
+  const shape = isMovieRecord(batch) ? 0 : eventShape(batch);
+  return typeof shape === 'object' ? shape.events : 0;
+};
 
 /** One shard environment: every log record decodes, sequences are contiguous, snapshots pass their checksum, and recovery is possible. */
 function verifyShard(dataDir: string, shards: number, shard: number): ShardReport {
@@ -67,7 +81,7 @@ function verifyShard(dataDir: string, shards: number, shard: number): ShardRepor
         batches.forEach((batch, b) => {
           const why = badEvents(batch, b);
           if (why) throw new Error(why);
-          report.events += (batch.length - 2) / 3;
+          report.events += eventsIn(batch);
         });
       } catch (err) {
         report.problems.push(`${dir}: log record seq ${key} cannot be decoded (${(err as Error).message})`);

@@ -4,7 +4,8 @@ import { notFound, type Exchange, type Request } from '../http/index.js';
 import { readJsonBody } from './body.js';
 import { parseMovie } from './movie-body.js';
 import { noMovie } from './queries.js';
-import { iso, parseLimit, respond } from './respond.js';
+import { parseLimit, respond } from './respond.js';
+import { iso } from '../api/pair-body.js';
 import { parseSeriesQuery } from './series-query.js';
 import { toApiError } from './shard-errors.js';
 

@@ -1,20 +1,7 @@
-import { mergeMovie, topMoviesOf, type FrontBackend, type PairProgress, type PairView } from '../protocol/index.js';
+import { mergeMovie, topMoviesOf, type FrontBackend } from '../protocol/index.js';
 import { notFound } from '../http/index.js';
-import { iso, parseLimit, respond } from './respond.js';
-
-/** §5.2: progress, completed and resumeAt, present only when the movie's duration is known. */
-const progressFields = (p: PairProgress): PairProgress =>
-  p.progress === undefined ? {} : { progress: p.progress, completed: p.completed!, resumeAt: p.resumeAt! };
-
-const pairBody = (p: PairView) => ({
-  slug: p.slug,
-  watchTime: p.watchTime,
-  at: p.at,
-  furthest: p.furthest,
-  events: p.events,
-  updatedAt: iso(p.updatedAt),
-  ...progressFields(p),
-});
+import { parseLimit, respond } from './respond.js';
+import { iso, pairBody, pairItem, progressFields } from '../api/pair-body.js';
 
 export const noMovie = (slug: string) => notFound(`No metadata or events have been recorded for movie ${JSON.stringify(slug)}.`);
 
@@ -34,7 +21,7 @@ export function queryHandlers(shards: FrontBackend) {
     pair: respond(async ({ params: { user = '', slug = '' } }) => {
       const p = await shards.query(ownerOf(user), { op: 'pair', user, slug });
       if (!p) throw noPair(user, slug);
-      return { user, ...pairBody(p), lateEvents: p.lateEvents };
+      return pairBody(user, p);
     }),
 
     latest: respond(async ({ params: { user = '', slug = '' } }) => {
@@ -47,7 +34,7 @@ export function queryHandlers(shards: FrontBackend) {
       const limit = parseLimit(query, 50, 1000);
       const items = await shards.query(ownerOf(user), { op: 'userMovies', user, limit });
       if (!items) throw noUser(user);
-      return { user, items: items.map(pairBody) };
+      return { user, items: items.map(pairItem) };
     }),
 
     movieWatchTime: respond(async ({ params: { slug = '' } }) => {

@@ -11,8 +11,6 @@ export function respond(run: (req: Request) => Promise<unknown>): Handler {
   };
 }
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
-
 /** `limit` from the query string: a plain decimal integer in 1..max, `fallback` when absent. */
 export function parseLimit(query: string, fallback: number, max: number): number {
   const raw = new URLSearchParams(query).get('limit');

@@ -27,17 +27,23 @@ function wt(dataDir: string, ...args: string[]): Promise<{ code: number | null; 
 const USERS = ['alice', 'bob', 'a/b c', '__proto__', 'constructor', 'zoë', 'comma,user', 'quote"user', ...Array.from({ length: 40 }, (_, i) => `user-${i}`)];
 const SLUGS = ['heat', 'alien', 'm/1 %', '"quoted", film', 'amélie'];
 
-/** Heartbeats with continuous steps and a seek, in batches; deterministic. */
-function events(round: number): { user: string; slug: string; at: number }[][] {
-  const batches: { user: string; slug: string; at: number }[][] = [];
+type Event = { user: string; slug: string; at: number; ts?: number };
+
+/** Heartbeats with continuous steps and a seek, in batches; every fifth user sends ts (one of them late); deterministic. */
+function events(round: number): Event[][] {
+  const batches: Event[][] = [];
   USERS.forEach((user, u) => {
-    const batch = [];
+    const batch: Event[] = [];
     for (let s = 0; s < SLUGS.length; s++) {
       if ((u + s) % 3 === 0) continue;
       const base = round * 100 + s;
       batch.push({ user, slug: SLUGS[s]!, at: base }, { user, slug: SLUGS[s]!, at: base + 5 + (u % 7) }, { user, slug: SLUGS[s]!, at: base + 12.5 });
     }
     if ((u + round) % 4 === 0) batch.push({ user, slug: SLUGS[0]!, at: 5000 }); // a seek
+    if (u % 5 === 0) {
+      batch.forEach((e, i) => (e.ts = 1_800_000_000_000 + round * 1000 + i));
+      if (batch.length > 0) batch.push({ ...batch[0]!, at: 1 }); // a late repeat: counted in lateEvents only
+    }
     batches.push(batch);
   });
   return batches;
@@ -56,7 +62,9 @@ async function answers(svc: Service): Promise<Record<string, unknown>> {
       out[`latest ${user} ${slug}`] = (await svc.get(`/users/${enc(user)}/movies/${enc(slug)}/latest`)).body;
     }
   }
+  for (const user of USERS) out[`continue ${user}`] = (await svc.get(`/users/${enc(user)}/continue-watching?limit=100`)).body;
   for (const slug of SLUGS) out[`movie ${slug}`] = (await svc.get(`/movies/${enc(slug)}/watch-time`)).body;
+  for (const slug of SLUGS) out[`catalogue ${slug}`] = (await svc.get(`/movies/${enc(slug)}`)).body;
   out.top = (await svc.get('/movies/top?limit=1000')).body;
   return out;
 }
@@ -104,8 +112,15 @@ t.teardown(async () => {
   svc2.removeData();
 });
 
+/** §5.2 catalogue entries: two movies get a duration, so their pairs carry progress, completed and resumeAt. */
+const CATALOGUE: Record<string, { duration: number; title?: string }> = { heat: { duration: 120, title: 'Heat' }, 'm/1 %': { duration: 110 } };
+
 t.test('data written with SHARDS=2', async (t) => {
   for (const batch of [...events(0), ...events(1)]) t.equal((await svc2.post(batch)).status, 200);
+  for (const [slug, body] of Object.entries(CATALOGUE)) {
+    const r = await fetch(`${svc2.url}/movies/${enc(slug)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    t.equal(r.status, 200, `PUT /movies/${slug}`);
+  }
 });
 
 t.test('status: every shard, its log sequence, snapshot, users and pairs', async (t) => {
@@ -153,6 +168,10 @@ t.test('verify (online) and export match the API', async (t) => {
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   let expected = 0;
+  t.ok(
+    pairs.some((p) => p.slug === 'heat' && typeof p.progress === 'number'),
+    'pairs of a catalogued movie carry progress',
+  );
   for (const p of pairs) {
     const api = (await svc2.get(`/users/${enc(p.user as string)}/movies/${enc(p.slug as string)}`)).body;
     t.same(p, api, `${p.user} / ${p.slug}`);
@@ -163,9 +182,9 @@ t.test('verify (online) and export match the API', async (t) => {
   const csv = await wt(dataDir, 'export', '--format', 'csv');
   t.equal(csv.code, 0, csv.stderr);
   const rows = parseCsv(csv.stdout);
-  t.same(rows[0], ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt']);
+  t.same(rows[0], ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt', 'lateEvents', 'progress', 'completed', 'resumeAt']);
   t.equal(rows.length - 1, pairs.length);
-  const fromCsv = rows.slice(1).map(([user, slug, watchTime, at, furthest, events, updatedAt]) => ({
+  const fromCsv = rows.slice(1).map(([user, slug, watchTime, at, furthest, events, updatedAt, lateEvents, progress, completed, resumeAt]) => ({
     user,
     slug,
     watchTime: Number(watchTime),
@@ -173,6 +192,8 @@ t.test('verify (online) and export match the API', async (t) => {
     furthest: Number(furthest),
     events: Number(events),
     updatedAt,
+    ...(progress === '' ? {} : { progress: Number(progress), completed: completed === 'true', resumeAt: Number(resumeAt) }),
+    lateEvents: Number(lateEvents),
   }));
   t.same(fromCsv, pairs, 'CSV holds the same pairs, names quoted where needed');
 });

@@ -12,6 +12,12 @@ t.test('progressOf: thresholds at exactly 5 % and 90 %', async (t) => {
   t.same(progressOf(90, 90, 100, c), { progress: 0.9, completed: true, resumeAt: 0 }, 'at = 90 %: completed, no resume');
   t.same(progressOf(30, 95, 100, c), { progress: 0.95, completed: true, resumeAt: 30 }, 'completed by furthest, resume by at');
   t.same(progressOf(250, 250, 100, c).progress, 1, 'progress is capped at 1');
+  const [at90of26, at5of7] = [0.9 * 26, 0.05 * 7];
+  t.ok(at90of26 > 23.4 && at5of7 > 0.35, 'the float products land above the exact thresholds');
+  t.same(progressOf(23.4, 23.4, 26, c).completed, true, '23.4 of 26 is exactly 90 %: completed');
+  t.same(progressOf(23.39, 23.39, 26, c), { progress: 23.39 / 26, completed: false, resumeAt: 23.39 }, 'just under 90 % of 26');
+  t.same(progressOf(0.35, 0.35, 7, c).resumeAt, 0.35, '0.35 of 7 is exactly 5 %: resume there');
+  t.same(progressOf(0.34, 0.34, 7, c).resumeAt, 0, 'just under 5 % of 7');
   t.same(progressOf(10, 10, 100, { ...c, completeRatio: 0.5, resumeMinRatio: 0.2 }), { progress: 0.1, completed: false, resumeAt: 0 }, 'ratios are parameters');
 });
 

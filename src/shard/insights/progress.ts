@@ -10,9 +10,15 @@ export interface InsightsConfig {
 
 export const DEFAULT_INSIGHTS: InsightsConfig = { completeRatio: 0.9, resumeMinRatio: 0.05, retentionBucketS: 30 };
 
+/**
+ * ratio × duration, lowered by a relative 1e-12: the float product can land an ulp above the exact
+ * value (0.9 × 110 = 99.00000000000001), which would leave a viewer at exactly 90 % not completed.
+ */
+const ratioOf = (duration: number, ratio: number): number => ratio * duration * (1 - 1e-12);
+
 /** The furthest position from which a pair counts as completed (Infinity without a duration). */
 export function completeThreshold(duration: number, completeRatio: number): number {
-  return duration === duration ? completeRatio * duration : Infinity;
+  return duration === duration ? ratioOf(duration, completeRatio) : Infinity;
 }
 
 export interface Progress {
@@ -32,6 +38,6 @@ export function progressOf(at: number, furthest: number, duration: number, c: In
   return {
     progress: progress < 1 ? progress : 1,
     completed: furthest >= threshold,
-    resumeAt: c.resumeMinRatio * duration <= at && at < threshold ? at : 0,
+    resumeAt: ratioOf(duration, c.resumeMinRatio) <= at && at < threshold ? at : 0,
   };
 }
