@@ -1,5 +1,5 @@
-import type { SeriesSizes } from '../src/shard/insights/series.js';
 import { ShardState } from '../src/shard/state.js';
+import { seriesSize } from './series-size.js';
 
 /**
  * Memory of one shard's state, in process (run with --expose-gc): RSS and V8 (heap + array
@@ -10,8 +10,7 @@ import { ShardState } from '../src/shard/state.js';
  * Workload (as `npm run bench`'s memory section: 10 pairs a user, 10,000 movies): every movie has
  * a duration (catalogue), every event a client ts, `rounds` heartbeats 10 s apart per pair (so
  * retention and the series are live); 20 % of the pairs seek once and 5 % seek four times (more
- * intervals, in the pool). Then a series figure: 40 days of minute traffic over 1,000 movies,
- * bytes per non-empty movie-hour.
+ * intervals, in the pool). Then bench/series-size's figure: bytes per non-empty movie-hour.
  */
 const [pairs = 1_000_000, rounds = 10] = process.argv.slice(2).map(Number);
 const PER_USER = 10;
@@ -61,22 +60,8 @@ console.log(
 console.log(`  RSS ${mb(before.rss)} -> ${mb(after.rss)}: ${perPair('rss')} bytes/pair;  V8 heap + array buffers: ${perPair('v8')} bytes/pair`);
 
 if (put) {
-  // Series: 1,000 movies, each with events in 60 % of the minutes, for 40 days of receive time
-  // (a steady state: minutes and hours both past their windows).
-  const s = new ShardState(60);
-  const movies = 1000;
-  for (let minute = 0; minute < 40 * 24 * 60; minute++) {
-    for (let m = 0; m < movies; m++) {
-      if ((m * 31 + minute * 17) % 10 >= 6) continue;
-      s.apply(`viewer-${m}`, `film-${m}`, minute * 10, T0 + minute * 60_000);
-    }
-  }
-  const z = (s as unknown as { insights: { sizes(): SeriesSizes } }).insights.sizes();
-  const perHour = (z.hourBytes + z.minuteBytes) / z.hourEntries;
+  const z = seriesSize(1000, 40);
   console.log(
-    `series (${movies} movies, 40 days, events in 60 % of the minutes): ${z.hourEntries} hour buckets in ${mb(z.hourBytes)},` +
-      ` ${z.minuteEntries} minute buckets in ${mb(z.minuteBytes)};` +
-      ` ${(z.hourBytes / z.hourEntries).toFixed(1)} bytes per non-empty movie-hour for the hours alone,` +
-      ` ${perHour.toFixed(0)} with the minutes of the last 25 h spread over them (allocated sizes, growth room included)`,
+    `series (1000 movies, 40 days): ${z.bytesPerMovieHour.toFixed(0)} bytes per non-empty movie-hour, allocated sizes (node dist/bench/series-size.js for more)`,
   );
 }

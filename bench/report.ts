@@ -213,6 +213,8 @@ export function resultsMarkdown(r: Results): string {
   if (r.memory) {
     const mm = r.memory;
     const n = int(mm.pairs);
+    // Runs with the series figure load with insights in use: §5.5's budget; earlier runs: issue 6's v1 target.
+    const pairBudget = mm.series ? 160 : 120;
     rows.push({
       name: 'memory',
       figure: `shard RSS, empty (all shards)`,
@@ -233,8 +235,8 @@ export function resultsMarkdown(r: Results): string {
       median: int(mm.bytesPerPair.median),
       range: spread(mm.bytesPerPair, int),
       ceiling: '',
-      target: '≤ 120 B',
-      status: verdict(mm.bytesPerPair.median, 120, false),
+      target: `≤ ${pairBudget} B`,
+      status: verdict(mm.bytesPerPair.median, pairBudget, false),
     });
     rows.push({
       name: 'memory',
@@ -242,8 +244,8 @@ export function resultsMarkdown(r: Results): string {
       median: int(mm.addedBytesPerPair.median),
       range: spread(mm.addedBytesPerPair, int),
       ceiling: '',
-      target: '≤ 120 B',
-      status: verdict(mm.addedBytesPerPair.median, 120, false),
+      target: `≤ ${pairBudget} B${mm.series ? ' (§5.5)' : ''}`,
+      status: verdict(mm.addedBytesPerPair.median, pairBudget, false),
     });
     rows.push({
       name: 'memory',
@@ -273,6 +275,18 @@ export function resultsMarkdown(r: Results): string {
         median: int(mm.anonAddedBytesPerPairAfterEvents.median),
         range: spread(mm.anonAddedBytesPerPairAfterEvents, int),
         ...none,
+      });
+    }
+    if (mm.series) {
+      const z = mm.series;
+      rows.push({
+        name: 'memory',
+        figure: `series bytes per non-empty movie-hour (${int(z.movies)} movies, ${z.days} days, events in 60 % of the minutes; hours + minutes, allocated)`,
+        median: dec(z.bytesPerMovieHour),
+        range: '1 run',
+        ceiling: '',
+        target: 'reported (§5.5)',
+        status: '',
       });
     }
   }

@@ -16,7 +16,8 @@ export interface Settings {
   single: { users: number; slugs: number; pool: number };
   batched: { users: number; slugs: number; pool: number };
   query: { users: number; perUser: number; movies: number; seconds: number; ratePerKind: number };
-  memory: { pairs: number; events: number; perUser: number; movies: number };
+  /** series: the workload of bench/series-size (movies with events in 60 % of the minutes, for `days`) */
+  memory: { pairs: number; events: number; perUser: number; movies: number; series: { days: number; movies: number } };
   recovery: { pairs: number; perUser: number; movies: number; events: number[] };
   scaling: number[];
 }
@@ -117,10 +118,24 @@ export interface Results {
     addedBytesPerPairAfterEvents: Stat;
     /** RssAnon only: leaves out LMDB and code pages mapped from files, which the kernel can drop */
     anonAddedBytesPerPairAfterEvents: Stat;
+    /** absent in runs from before the series were measured */
+    series?: SeriesSize;
   };
   recovery?: {
     /** start-to-ready on an empty DATA_DIR: pm2 and Node start-up, no data */
     emptyReadyMs: Stat;
     cases: Record<string, RecoveryCase>;
   };
+}
+
+/** The series' allocated sizes after `days` of minute traffic on `movies` movies (bench/series-size). */
+export interface SeriesSize {
+  movies: number;
+  days: number;
+  hourEntries: number;
+  hourBytes: number;
+  minuteEntries: number;
+  minuteBytes: number;
+  /** (hour + minute bytes) / non-empty movie-hours */
+  bytesPerMovieHour: number;
 }

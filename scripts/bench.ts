@@ -24,7 +24,7 @@ import { DirectService } from '../bench/direct.js';
 import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
 import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
 import { stat, type Stat } from '../bench/stats.js';
-import type { Results, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
+import type { Results, SeriesSize, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
 import { findWrk, runWrk, wrkVersion, type WrkResult } from '../bench/wrk.js';
 import { defaultShards } from '../src/config.js';
 
@@ -40,7 +40,7 @@ const FULL: Settings = {
   single: { users: 100_000, slugs: 1_000, pool: 8192 },
   batched: { users: 100_000, slugs: 1_000, pool: 512 },
   query: { users: 30_000, perUser: 10, movies: 100_000, seconds: 8, ratePerKind: 100 },
-  memory: { pairs: 1_000_000, events: 10_000_000, perUser: 10, movies: 10_000 },
+  memory: { pairs: 1_000_000, events: 10_000_000, perUser: 10, movies: 10_000, series: { days: 40, movies: 1000 } },
   recovery: { pairs: 1_000_000, perUser: 10, movies: 10_000, events: [1_000_000, 5_000_000] },
   scaling: [1, 2, 4],
 };
@@ -54,7 +54,7 @@ const SMOKE: Settings = {
   single: { users: 1_000, slugs: 100, pool: 256 },
   batched: { users: 1_000, slugs: 100, pool: 16 },
   query: { users: 200, perUser: 5, movies: 1_000, seconds: 1, ratePerKind: 20 },
-  memory: { pairs: 10_000, events: 20_000, perUser: 10, movies: 1_000 },
+  memory: { pairs: 10_000, events: 20_000, perUser: 10, movies: 1_000, series: { days: 2, movies: 20 } },
   recovery: { pairs: 10_000, perUser: 10, movies: 1_000, events: [10_000, 20_000] },
   scaling: [1, 2],
 };
@@ -355,10 +355,18 @@ async function scalingSection(wrk: string, s: Settings, out: Results): Promise<v
   }
 }
 
-/** Shard RSS with 1M pairs loaded, then after 10M more events on the same pairs. */
+/**
+ * Shard RSS with 1M pairs loaded, then after 10M more events on the same pairs, with insights in
+ * use (§5.5): every movie has a duration and every event a client ts, so retention coverage,
+ * completions and the series are all live. Then the series' bytes per non-empty movie-hour.
+ */
 async function memorySection(s: Settings, out: Results): Promise<void> {
   const m = s.memory;
-  const event = (i: number): string => eventJson(...pairNames(i % m.pairs, m.perUser, m.movies), Math.floor(i / m.pairs) * 10);
+  const ts0 = Date.now();
+  const event = (i: number): string => {
+    const [user, slug] = pairNames(i % m.pairs, m.perUser, m.movies);
+    return `{"user":"${user}","slug":"${slug}","at":${Math.floor(i / m.pairs) * 10},"ts":${ts0 + i}}`;
+  };
   const runs: NonNullable<Results['memory']>['runs'] = [];
   for (let r = 0; r < s.runs; r++) {
     const svc = await BenchService.start({ shards: SHARDS });
@@ -367,6 +375,7 @@ async function memorySection(s: Settings, out: Results): Promise<void> {
       const [front] = await svc.pids('wt-front');
       await sleep(500);
       const empty = sumRss(shards);
+      await putCatalogue(svc.url, m.movies);
       await load(svc.port, m.pairs, event);
       await sleep(2000);
       const atPairs = sumRss(shards);
@@ -396,7 +405,22 @@ async function memorySection(s: Settings, out: Results): Promise<void> {
     bytesPerPairAfterEvents: per((r) => r.afterEvents.rss / m.pairs),
     addedBytesPerPairAfterEvents: per((r) => (r.afterEvents.rss - r.empty.rss) / m.pairs),
     anonAddedBytesPerPairAfterEvents: per((r) => (r.afterEvents.anon - r.empty.anon) / m.pairs),
+    series: await seriesSize(m.series),
   };
+}
+
+/** bench/series-size.js in its own process: the series' allocated bytes per non-empty movie-hour. */
+async function seriesSize(w: { days: number; movies: number }): Promise<SeriesSize> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/series-size.js'), String(w.movies), String(w.days), '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+  if (code !== 0) throw new Error(`bench/series-size exited with ${code}`);
+  const size = JSON.parse(text) as SeriesSize;
+  say(`series: ${size.bytesPerMovieHour.toFixed(1)} bytes per non-empty movie-hour (${size.movies} movies, ${size.days} days)`);
+  return size;
 }
 
 /**

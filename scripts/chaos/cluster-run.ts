@@ -105,9 +105,11 @@ export async function runClusterChaos(o: ClusterChaosOptions): Promise<ClusterCh
     };
     const plan = o.plan ? [...o.plan] : null;
     let frozen = false;
-    while (!o.aborted() && Date.now() < end - 5000 && plan?.length !== 0) {
+    // A plan runs to its end even past the duration (a slow machine must not skip faults); random faults stop 5 s before it.
+    const more = (): boolean => !o.aborted() && (plan ? plan.length > 0 : Date.now() < end - 5000);
+    while (more()) {
       await sleep(o.gapS[0] * 1000 + rng.next() * (o.gapS[1] - o.gapS[0]) * 1000);
-      if (o.aborted() || Date.now() >= end - 5000) break;
+      if (!more()) break;
       const kind: ClusterFault = plan ? plan.shift()! : !frozen && Date.now() > t0 + o.durationS * 400 ? 'freeze' : FAULTS[rng.int(FAULTS.length)]!;
       const h = rng.int(hosts.length);
       const host = hosts[h]!;

@@ -1,5 +1,5 @@
 /**
- * What CONTRACT.md (v1) says an answer may be, written again from the contract (not from src/):
+ * What CONTRACT.md (v2: §4 and the §5 routes) says an answer may be, written again from the contract (not from src/):
  * the fuzzer's expectations must not share the service's mistakes.
  */
 import type { Heartbeat } from '../chaos/oracle.js';
@@ -9,7 +9,7 @@ export const CONTRACT_STATUSES = new Set([200, 400, 404, 405, 413, 415, 503, 507
 
 export const ERROR_CODES: Record<number, string[]> = {
   // invalid_path and invalid_header are the service's own 400s (README), not contradicting the contract.
-  400: ['invalid_json', 'invalid_event', 'invalid_query', 'invalid_path', 'invalid_header'],
+  400: ['invalid_json', 'invalid_event', 'invalid_movie', 'invalid_query', 'invalid_path', 'invalid_header'],
   404: ['not_found'],
   405: ['method_not_allowed'],
   413: ['payload_too_large'],
@@ -103,14 +103,20 @@ interface RouteModel {
 }
 
 const ROUTES: RouteModel[] = [
-  { segments: [''], methods: ['POST'] },
+  // GET / is a small JSON index (issue 10), POST / the ingest alias.
+  { segments: [''], methods: ['GET', 'POST'] },
   { segments: ['events'], methods: ['POST'] },
   { segments: ['healthz'], methods: ['GET'] },
   { segments: ['readyz'], methods: ['GET'] },
+  { segments: ['series'], methods: ['GET'] },
   { segments: ['movies', 'top'], methods: ['GET'] },
+  { segments: ['movies', ':'], methods: ['GET', 'PUT'] },
   { segments: ['movies', ':', 'watch-time'], methods: ['GET'] },
+  { segments: ['movies', ':', 'retention'], methods: ['GET'] },
+  { segments: ['movies', ':', 'series'], methods: ['GET'] },
   { segments: ['users', ':', 'watch-time'], methods: ['GET'] },
   { segments: ['users', ':', 'movies'], methods: ['GET'] },
+  { segments: ['users', ':', 'continue-watching'], methods: ['GET'] },
   { segments: ['users', ':', 'movies', ':'], methods: ['GET'] },
   { segments: ['users', ':', 'movies', ':', 'latest'], methods: ['GET'] },
 ];
@@ -122,9 +128,15 @@ export interface RouteMatch {
   badEncoding: boolean;
 }
 
-/** The contract's route for a raw path (query removed), or null. `/movies/top` wins over `/movies/:slug/...`. */
-export function matchRoute(path: string): RouteMatch | null {
+/**
+ * The contract's route for a raw path (query removed) and method, or null. A fixed segment wins
+ * over a parameter for the methods it has (`GET /movies/top` is the top list), and a parameter
+ * route serves the others (`PUT /movies/top` stores a movie named "top", as routers that match
+ * by method do). No route with the method: the first match (a 405, with every match's methods).
+ */
+export function matchRoute(path: string, method = 'GET'): RouteMatch | null {
   const parts = path.split('/').slice(1);
+  const matches: RouteMatch[] = [];
   for (const r of ROUTES) {
     if (r.segments.length !== parts.length) continue;
     let ok = true;
@@ -136,9 +148,12 @@ export function matchRoute(path: string): RouteMatch | null {
         else if (!decodes(parts[i]!)) bad = true;
       } else if (p !== parts[i]) ok = false;
     }
-    if (ok) return { route: '/' + r.segments.join('/'), methods: r.methods, badEncoding: bad };
+    if (ok) matches.push({ route: '/' + r.segments.join('/'), methods: r.methods, badEncoding: bad });
   }
-  return null;
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  const served = matches.find((m) => m.methods.includes(wanted));
+  if (served) return served;
+  return matches[0] ? { ...matches[0], methods: [...new Set(matches.flatMap((m) => m.methods))] } : null;
 }
 
 /** `limit` per CONTRACT §4: true valid or absent, false 400, null unclear (given twice). */
@@ -186,16 +201,23 @@ export function wellFormed(a: Answer, head: boolean, problems: string[]): unknow
   return body;
 }
 
-/** The keys a 200 body of each route has (CONTRACT §4). */
+/** The keys a 200 body of each method and route has (CONTRACT §4, §5). */
 export const OK_KEYS: Record<string, string[]> = {
-  '/': ['accepted'],
-  '/events': ['accepted'],
-  '/movies/top': ['items'],
-  '/movies/:/watch-time': ['slug', 'watchTime', 'viewers'],
-  '/users/:/watch-time': ['user', 'watchTime', 'movies'],
-  '/users/:/movies': ['user', 'items'],
-  '/users/:/movies/:': ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt'],
-  '/users/:/movies/:/latest': ['user', 'slug', 'at', 'updatedAt'],
+  'POST /': ['accepted'],
+  'GET /': ['links'],
+  'POST /events': ['accepted'],
+  'GET /series': ['step', 'from', 'to', 'items'],
+  'GET /movies/top': ['items'],
+  'GET /movies/:': ['slug', 'watchTime', 'viewers'],
+  'PUT /movies/:': ['slug', 'duration'],
+  'GET /movies/:/watch-time': ['slug', 'watchTime', 'viewers'],
+  'GET /movies/:/retention': ['slug', 'bucketSeconds', 'viewers', 'buckets'],
+  'GET /movies/:/series': ['step', 'from', 'to', 'items'],
+  'GET /users/:/watch-time': ['user', 'watchTime', 'movies'],
+  'GET /users/:/movies': ['user', 'items'],
+  'GET /users/:/continue-watching': ['user', 'items'],
+  'GET /users/:/movies/:': ['user', 'slug', 'watchTime', 'at', 'furthest', 'events', 'updatedAt', 'lateEvents'],
+  'GET /users/:/movies/:/latest': ['user', 'slug', 'at', 'updatedAt'],
 };
 
 /** Whether a path segment is valid percent-encoded UTF-8. */

@@ -577,20 +577,24 @@ export class Generator {
       body = Buffer.from(this.rng.chance(0.5) ? '{}' : '{"user":"","slug":"x","at":1}');
       headers.push(['Content-Type', 'application/json']);
     }
-    const m = matchRoute(path);
+    const m = matchRoute(path, method);
     let statuses: number[];
     let route: string | undefined;
     if (!m) statuses = [404];
     else if (!m.methods.includes(method) && !(method === 'HEAD' && m.methods.includes('GET'))) statuses = [405];
     else {
       route = m.route;
-      if (method === 'POST') statuses = [400];
-      else if (m.route === '/healthz') statuses = [200];
+      // No body here is a valid event or movie: POST and PUT are refused.
+      if (method === 'POST' || method === 'PUT') statuses = [400];
+      else if (m.route === '/healthz' || m.route === '/') statuses = [200];
       else if (m.route === '/readyz') statuses = [200, 503];
       else if (m.route === '/movies/top') statuses = limitOk(query, 1000) === true ? [200] : limitOk(query, 1000) === false ? [400] : [200, 400];
+      // step, from and to are absent or not what is sent here; a range with no movie is an empty list or a 404.
+      else if (m.route === '/series') statuses = [200, 400];
+      else if (m.route === '/movies/:/series') statuses = [200, 400, 404];
       else {
         statuses = [200, 404];
-        if (m.route === '/users/:/movies') {
+        if (m.route === '/users/:/movies' || m.route === '/users/:/continue-watching') {
           const ok = limitOk(query, 1000);
           if (ok === false) statuses = [400, 404];
           else if (ok === null) statuses = [200, 400, 404];

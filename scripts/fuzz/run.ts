@@ -193,7 +193,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzResult> {
       const code = (body as { error?: unknown } | undefined)?.error;
       if (a.status >= 400 && c.codes && typeof code === 'string' && !c.codes.includes(code)) problems.push(`error ${code}, expected ${c.codes.join(' or ')}`);
       if (a.status === 200 && body !== undefined && c.route) {
-        const keys = OK_KEYS[c.route.replace(/:[a-z]+/g, ':')];
+        const keys = OK_KEYS[`${c.method} ${c.route.replace(/:[a-z]+/g, ':')}`];
         const got = body as Record<string, unknown>;
         if (keys && !keys.every((k) => Object.hasOwn(got, k))) problems.push(`200 body without ${keys.filter((k) => !Object.hasOwn(got, k)).join(', ')}`);
         if (c.method === 'POST' && got.accepted !== c.events.length) problems.push(`accepted ${JSON.stringify(got.accepted)} for ${c.events.length} events`);

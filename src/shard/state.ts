@@ -16,6 +16,7 @@ import { capacityFor, grown } from './columns.js';
 import { bestIds } from './bounded-heap.js';
 import { Insights, type InsightsSnapshot } from './insights/insights.js';
 import { DEFAULT_INSIGHTS, type InsightsConfig } from './insights/progress.js';
+import type { SeriesSizes } from './insights/series.js';
 import { Interner } from './interner.js';
 import { MovieLeaders, type MovieColumns } from './movie-leaders.js';
 import { PairTable, type PairColumns } from './pair-table.js';
@@ -74,6 +75,10 @@ export class ShardState {
   }
   get pairCount(): number {
     return this.pairs.count;
+  }
+  /** The time series' allocated sizes (bench/series-size measures §5.5 with it). */
+  seriesSizes(): SeriesSizes {
+    return this.insights.sizes();
   }
 
   /** Applies one heartbeat (CONTRACT §3, §5.1) received at `receivedAt` (ms since epoch), client time `ts` (NaN: none). */
