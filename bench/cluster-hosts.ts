@@ -5,6 +5,8 @@
  * is writable again through the other. Prints one JSON line per measurement.
  *
  *   node dist/bench/cluster-hosts.js [--seconds 10] [--connections 64] [--partitions 64]
+ *
+ * `npm run bench` runs it as its cluster section (one process per run) and reads the JSON lines.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProfileSummary } from './cpuprofile.js';
 import { QUERY_KINDS } from './query-client.js';
-import type { Stat } from './stats.js';
-import type { Results, WrkSeries } from './types.js';
+import { stat, type Stat } from './stats.js';
+import type { ClusterRun, Results, WrkSeries } from './types.js';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const dec = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -357,6 +357,57 @@ export function resultsMarkdown(r: Results): string {
         status: '',
       });
     }
+  }
+
+  if (r.cluster?.skipped) rows.push({ name: 'cluster', figure: `not measured: ${r.cluster.skipped}`, median: '', range: '', ...none });
+  else if (r.cluster && r.cluster.runs.length > 0) {
+    const runs = r.cluster.runs;
+    const of = (f: (x: ClusterRun) => number): Stat => stat(runs.map(f));
+    const where = `3 NATS servers (R3) + 2 hosts, ${runs[0]!.partitions} partitions, both hosts`;
+    const b = of((x) => x.batch.eventsPerS);
+    const sg = of((x) => x.single.requestsPerS);
+    const ready = of((x) => x.killToServedMs);
+    rows.push(
+      {
+        name: 'cluster',
+        figure: `events/s in 100-event arrays (${where})`,
+        median: int(b.median),
+        range: spread(b, int),
+        ceiling: ratio(b.median, cb),
+        target: '≥ 250,000',
+        status: verdict(b.median, 250_000, true),
+      },
+      {
+        name: 'cluster',
+        figure: 'batch ack latency p50 / p99 ms',
+        median: `${dec(of((x) => x.batch.p50ms).median)} / ${dec(of((x) => x.batch.p99ms).median)}`,
+        range: '',
+        ...none,
+      },
+      {
+        name: 'cluster',
+        figure: `single-event requests/s (${where})`,
+        median: int(sg.median),
+        range: spread(sg, int),
+        ceiling: ratio(sg.median, cs),
+        target: '≥ 8,000',
+        status: verdict(sg.median, 8_000, true),
+      },
+      {
+        name: 'cluster',
+        figure: 'single ack latency p50 / p99 ms',
+        median: `${dec(of((x) => x.single.p50ms).median)} / ${dec(of((x) => x.single.p99ms).median)}`,
+        range: '',
+        ...none,
+      },
+      {
+        name: 'cluster',
+        figure: 'kill -9 of a host → every partition writable through the other',
+        median: `${int(ready.median)} ms`,
+        range: spread(ready, int),
+        ...none,
+      },
+    );
   }
 
   const cpu = [

@@ -19,6 +19,8 @@ export interface Settings {
   /** series: the workload of bench/series-size (movies with events in 60 % of the minutes, for `days`) */
   memory: { pairs: number; events: number; perUser: number; movies: number; series: { days: number; movies: number } };
   recovery: { pairs: number; perUser: number; movies: number; events: number[] };
+  /** bench/cluster-hosts: 3 NATS servers (R3), two hosts, wrk through both */
+  cluster: { seconds: number; connections: number; partitions: number };
   scaling: number[];
 }
 
@@ -121,6 +123,8 @@ export interface Results {
     /** absent in runs from before the series were measured */
     series?: SeriesSize;
   };
+  /** cluster mode (§6): absent when the section did not run; `skipped` says why it could not */
+  cluster?: { skipped?: string; runs: ClusterRun[] };
   recovery?: {
     /** start-to-ready on an empty DATA_DIR: pm2 and Node start-up, no data */
     emptyReadyMs: Stat;
@@ -138,4 +142,24 @@ export interface SeriesSize {
   minuteBytes: number;
   /** (hour + minute bytes) / non-empty movie-hours */
   bytesPerMovieHour: number;
+}
+
+/** One line of bench/cluster-hosts for a load: both hosts' wrk runs together. */
+export interface ClusterLoad {
+  mode: 'batch' | 'single';
+  requestsPerS: number;
+  eventsPerS: number;
+  non2xx: number;
+  p50ms: number;
+  p99ms: number;
+  machineCores: number;
+  cores: Record<string, number>;
+}
+
+/** One run of bench/cluster-hosts. */
+export interface ClusterRun {
+  batch: ClusterLoad;
+  single: ClusterLoad;
+  killToServedMs: number;
+  partitions: number;
 }

@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full suite (~9 min): bench/results.json + BENCHMARKS.md
  *   npm run bench -- --smoke           every section, tiny and once (seconds); results in bench/out/smoke
- *   npm run bench -- --only=ingest,query   some sections (ingest, query, scaling, memory, recovery)
+ *   npm run bench -- --only=ingest,query   some sections (ingest, query, scaling, memory, recovery, cluster)
  *   npm run bench -- --profile         front and shard under --cpu-prof, single and batch ingest
  *   --out=DIR                          where results.json goes (and no BENCHMARKS.md update)
  *   --render=FILE                      BENCHMARKS.md and bench/results.json from an earlier results.json
@@ -24,7 +24,8 @@ import { DirectService } from '../bench/direct.js';
 import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
 import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
 import { stat, type Stat } from '../bench/stats.js';
-import type { Results, SeriesSize, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
+import type { ClusterLoad, ClusterRun, Results, SeriesSize, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
+import { natsServerBinary } from '../test/helpers/nats-cluster.js';
 import { findWrk, runWrk, wrkVersion, type WrkResult } from '../bench/wrk.js';
 import { defaultShards } from '../src/config.js';
 
@@ -43,6 +44,7 @@ const FULL: Settings = {
   memory: { pairs: 1_000_000, events: 10_000_000, perUser: 10, movies: 10_000, series: { days: 40, movies: 1000 } },
   recovery: { pairs: 1_000_000, perUser: 10, movies: 10_000, events: [1_000_000, 5_000_000] },
   scaling: [1, 2, 4],
+  cluster: { seconds: 8, connections: 128, partitions: 64 },
 };
 
 const SMOKE: Settings = {
@@ -57,9 +59,10 @@ const SMOKE: Settings = {
   memory: { pairs: 10_000, events: 20_000, perUser: 10, movies: 1_000, series: { days: 2, movies: 20 } },
   recovery: { pairs: 10_000, perUser: 10, movies: 1_000, events: [10_000, 20_000] },
   scaling: [1, 2],
+  cluster: { seconds: 1, connections: 16, partitions: 8 },
 };
 
-const SECTIONS = ['ingest', 'query', 'scaling', 'memory', 'recovery'] as const;
+const SECTIONS = ['ingest', 'query', 'scaling', 'memory', 'recovery', 'cluster'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LUA = join(ROOT, 'bench/ingest.lua');
@@ -424,6 +427,48 @@ async function seriesSize(w: { days: number; movies: number }): Promise<SeriesSi
 }
 
 /**
+ * Cluster mode (§6), in the same run as the embedded figures: bench/cluster-hosts in its own
+ * process per run (3 NATS servers, two hosts on this machine, wrk through both; then kill -9 of a
+ * host and the time until every partition is writable through the other). Skipped, saying so,
+ * without nats-server ≥ 2.10 (scripts/install-nats-server.sh installs it).
+ */
+async function clusterSection(s: Settings, out: Results): Promise<void> {
+  try {
+    natsServerBinary();
+  } catch (err) {
+    out.cluster = { skipped: (err as Error).message, runs: [] };
+    say(`cluster: skipped (${out.cluster.skipped})`);
+    return;
+  }
+  const c = s.cluster;
+  const runs: ClusterRun[] = [];
+  for (let r = 0; r < s.runs; r++) {
+    const args = ['--seconds', String(c.seconds), '--connections', String(c.connections), '--partitions', String(c.partitions)];
+    const child = spawn(process.execPath, [join(ROOT, 'dist/bench/cluster-hosts.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+    if (code !== 0) throw new Error(`bench/cluster-hosts exited with ${code}`);
+    const lines = text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Partial<ClusterLoad> & { killToServedMs?: number; partitions?: number });
+    const load = (mode: 'batch' | 'single'): ClusterLoad => {
+      const l = lines.find((x) => x.mode === mode);
+      if (!l) throw new Error(`bench/cluster-hosts printed no ${mode} line`);
+      return l as ClusterLoad;
+    };
+    const kill = lines.find((x) => x.killToServedMs !== undefined);
+    const run: ClusterRun = { batch: load('batch'), single: load('single'), killToServedMs: kill?.killToServedMs ?? NaN, partitions: c.partitions };
+    runs.push(run);
+    say(
+      `cluster run ${r + 1}: batches ${fmt(run.batch.eventsPerS)} events/s (p99 ${run.batch.p99ms} ms), singles ${fmt(run.single.requestsPerS)} requests/s (p99 ${run.single.p99ms} ms), kill -9 of a host to every partition served ${fmt(run.killToServedMs)} ms`,
+    );
+  }
+  out.cluster = { runs };
+}
+
+/**
  * Start-to-/readyz with N logged events, first with no snapshot at all (the data was written with
  * snapshots off and every restart ends in SIGKILL of every process), then after a graceful stop
  * has taken a snapshot covering the whole log.
@@ -609,6 +654,7 @@ async function main(): Promise<void> {
   if (sections.has('scaling')) await scalingSection(wrk, s, results);
   if (sections.has('memory')) await memorySection(s, results);
   if (sections.has('recovery')) await recoverySection(s, results);
+  if (sections.has('cluster')) await clusterSection(s, results);
   results.meta.elapsedS = (performance.now() - t0) / 1000;
 
   mkdirSync(outDir, { recursive: true });
