@@ -4,7 +4,7 @@
  * 200 acknowledged after the R3 quorum; then kill -9 of one host and the time until every partition
  * is writable again through the other. Prints one JSON line per measurement.
  *
- *   node dist/bench/cluster-hosts.js [--seconds 10] [--connections 64] [--partitions 64]
+ *   node dist/bench/cluster-hosts.js [--seconds 10] [--connections 64] [--partitions DEFAULT_PARTITIONS]
  *
  * `npm run bench` runs it as its cluster section (one process per run) and reads the JSON lines.
  */
@@ -13,12 +13,13 @@ import { join } from 'node:path';
 import { allPartitionsWritable, crashHost, startHost } from '../test/helpers/cluster-hosts.js';
 import { NatsCluster } from '../test/helpers/nats-cluster.js';
 import { ROOT, type Service } from '../test/helpers/service.js';
+import { DEFAULT_PARTITIONS } from '../src/cluster/config.js';
 import { findWrk, runWrk, type WrkResult } from './wrk.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, partitions: { type: 'string' } } });
 const seconds = Number(values.seconds ?? 10);
 const connections = Number(values.connections ?? 64);
-const partitions = Number(values.partitions ?? 64);
+const partitions = Number(values.partitions ?? DEFAULT_PARTITIONS);
 const wrk = findWrk();
 if (!wrk) throw new Error('wrk is not installed');
 

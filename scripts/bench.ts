@@ -28,6 +28,7 @@ import type { ClusterLoad, ClusterRun, Results, SeriesSize, Settings, WrkFigure,
 import { natsServerBinary } from '../test/helpers/nats-cluster.js';
 import { findWrk, runWrk, wrkVersion, type WrkResult } from '../bench/wrk.js';
 import { defaultShards } from '../src/config.js';
+import { DEFAULT_PARTITIONS } from '../src/cluster/config.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -44,7 +45,7 @@ const FULL: Settings = {
   memory: { pairs: 1_000_000, events: 10_000_000, perUser: 10, movies: 10_000, series: { days: 40, movies: 1000 } },
   recovery: { pairs: 1_000_000, perUser: 10, movies: 10_000, events: [1_000_000, 5_000_000] },
   scaling: [1, 2, 4],
-  cluster: { seconds: 8, connections: 128, partitions: 64 },
+  cluster: { seconds: 8, connections: 128, partitions: DEFAULT_PARTITIONS },
 };
 
 const SMOKE: Settings = {

@@ -81,5 +81,14 @@ t.test(
       // Without a snapshot every logged event is replayed; with one, none (it covers the whole log).
       t.equal(replayed, c.snapshot ? 0 : c.events, 'the shards replayed what the case says');
     }
+    t.ok(r.memory?.series && r.memory.series.bytesPerMovieHour > 0, 'memory: series bytes per non-empty movie-hour measured');
+    // .ci/run installs nats-server >= 2.10, so the cluster section runs rather than being skipped.
+    t.notOk(r.cluster?.skipped, `cluster section ran${r.cluster?.skipped ? `: ${r.cluster.skipped}` : ''}`);
+    const run = r.cluster?.runs[0];
+    t.ok(
+      run && run.batch.eventsPerS > 0 && run.single.requestsPerS > 0 && run.batch.non2xx === 0 && run.single.non2xx === 0,
+      'cluster: both loads acknowledged through both hosts',
+    );
+    t.ok(run && Number.isFinite(run.killToServedMs), 'cluster: kill -9 of a host to every partition served, measured');
   },
 );
