@@ -6,26 +6,16 @@ import { Rng } from '../simulator/random.js';
 import { Client } from './http.js';
 import { Load, sleep, type LoadStats } from './load.js';
 import { Oracle } from './oracle.js';
+import type { ChaosBaseOptions } from './run.js';
+import { closingLines, loadProblems, requestsLine, verificationLine } from './verdict.js';
 import { verify, type Verification } from './verify.js';
 
 export type ClusterFault = 'host' | 'term' | 'member' | 'nats' | 'freeze';
 
-export interface ClusterChaosOptions {
-  durationS: number;
-  seed: number;
-  /** Shard processes (members) per host. */
-  shards: number;
+export interface ClusterChaosOptions extends ChaosBaseOptions {
   partitions: number;
-  viewers: number;
-  movies: number;
-  ackTimeoutMs: number;
-  maxStep: number;
-  gapS: [number, number];
   /** A fixed sequence of faults instead of random ones (tests). */
   plan?: ClusterFault[];
-  graceMs: number;
-  log: (line: string) => void;
-  aborted: () => boolean;
 }
 
 export const CLUSTER_DEFAULTS: Omit<ClusterChaosOptions, 'log' | 'aborted'> = {
@@ -178,13 +168,7 @@ export async function runClusterChaos(o: ClusterChaosOptions): Promise<ClusterCh
     client.close();
 
     const s = load.stats;
-    if (live.lost > 0 || afterRestart.lost > 0) problems.push(`lost events: ${live.lost} live, ${afterRestart.lost} after restart`);
-    if (live.doubled > 0 || afterRestart.doubled > 0) problems.push(`double-counted events: ${live.doubled} live, ${afterRestart.doubled} after restart`);
-    if (live.mismatches.length > 0) problems.push(`${live.mismatches.length} mismatches live`);
-    if (afterRestart.mismatches.length > 0) problems.push(`${afterRestart.mismatches.length} mismatches after restart`);
-    if (s.unresolved > 0) problems.push(`${s.unresolved} requests never acknowledged within ${o.graceMs / 1000} s after the run`);
-    if (s.noRetryAfter > 0) problems.push(`${s.noRetryAfter} 503 answers without Retry-After`);
-    for (const [kind, n] of s.errors) if (kind.startsWith('HTTP ') || kind.startsWith('200 ')) problems.push(`${n} unexpected answers: ${kind}`);
+    problems.push(...loadProblems(live, afterRestart, s, o.graceMs));
     if (o.aborted()) problems.push('interrupted');
     return { options, elapsedS: (Date.now() - started) / 1000, faults, counts, load: s, live, afterRestart, problems };
   } finally {
@@ -198,20 +182,14 @@ export function formatClusterReport(r: ClusterChaosReport): string[] {
   const o = r.options;
   const s = r.load;
   const c = r.counts;
-  const errors = [...s.errors].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
-  const verification = (name: string, v: Verification): string =>
-    `${name}: ${v.pairs} pairs, ${v.users} users, ${v.movies} movies checked: lost ${v.lost}, double-counted ${v.doubled}, mismatches ${v.mismatches.length}`;
   const lines = [
     `chaos --cluster: ${o.durationS} s, seed ${o.seed}, 3 NATS servers, 2 hosts x ${o.shards} members, ${o.partitions} partitions, ${o.viewers} viewers, ACK_TIMEOUT_MS=${o.ackTimeoutMs}; ran ${r.elapsedS.toFixed(1)} s in total`,
     `faults: host kill -9 + DATA_DIR deleted ${c.host}, host SIGTERM ${c.term}, member kill -9 ${c.member}, NATS server kill -9 + restart ${c.nats}, member SIGSTOP past its lease ${c.freeze} (+ every host killed with its DATA_DIR before the second check)`,
-    `requests: ${s.acknowledged} acknowledged (${s.events} events), ${s.attempts} attempts, 503 ${s.unavailable} (without Retry-After ${s.noRetryAfter}), other errors ${errors.length > 0 ? errors.join(', ') : 0}, unresolved ${s.unresolved}`,
+    requestsLine(s),
     `longest unavailability of one partition (first failure -> next success): ${(Math.max(0, ...s.longestOutageMs) / 1000).toFixed(2)} s`,
-    verification('verify live', r.live),
-    verification('verify after every host killed with its DATA_DIR + restart', r.afterRestart),
-    `lost: ${Math.max(r.live.lost, r.afterRestart.lost)}, double-counted: ${Math.max(r.live.doubled, r.afterRestart.doubled)}`,
+    verificationLine('verify live', r.live),
+    verificationLine('verify after every host killed with its DATA_DIR + restart', r.afterRestart),
+    ...closingLines(r),
   ];
-  for (const line of [...new Set([...r.live.mismatches, ...r.afterRestart.mismatches])].slice(0, 15)) lines.push(`  mismatch: ${line}`);
-  for (const sample of s.samples) lines.push(`  sample: ${sample}`);
-  lines.push(r.problems.length === 0 ? 'result: PASS' : `result: FAIL (${r.problems.join('; ')})`);
   return lines;
 }

@@ -4,11 +4,14 @@ import { injectFaults, type FaultKind, type FaultStats } from './faults.js';
 import { Client } from './http.js';
 import { Load, sleep, type LoadStats } from './load.js';
 import { Oracle } from './oracle.js';
+import { closingLines, loadProblems, requestsLine, verificationLine } from './verdict.js';
 import { verify, type Verification } from './verify.js';
 
-export interface ChaosOptions {
+/** What a chaos run needs whatever it runs against: one service or a cluster of hosts. */
+export interface ChaosBaseOptions {
   durationS: number;
   seed: number;
+  /** Shard processes (per host in a cluster: its members). */
   shards: number;
   viewers: number;
   movies: number;
@@ -16,16 +19,19 @@ export interface ChaosOptions {
   maxStep: number;
   /** Pause between faults, seconds. */
   gapS: [number, number];
-  weights: { shard: number; front: number; whole: number };
-  /** A fixed sequence of faults instead of random ones (tests). */
-  plan?: FaultKind[];
   /** How long viewers may keep retrying their last request after the run (ms). */
   graceMs: number;
-  keepData: boolean;
   /** Progress lines (faults as they happen). */
   log: (line: string) => void;
   /** Stops the run early (Ctrl-C). */
   aborted: () => boolean;
+}
+
+export interface ChaosOptions extends ChaosBaseOptions {
+  weights: { shard: number; front: number; whole: number };
+  /** A fixed sequence of faults instead of random ones (tests). */
+  plan?: FaultKind[];
+  keepData: boolean;
 }
 
 export const DEFAULTS: Omit<ChaosOptions, 'log' | 'aborted'> = {
@@ -119,13 +125,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     const problems: string[] = [];
     const s = load.stats;
-    if (live.lost > 0 || afterRestart.lost > 0) problems.push(`lost events: ${live.lost} live, ${afterRestart.lost} after restart`);
-    if (live.doubled > 0 || afterRestart.doubled > 0) problems.push(`double-counted events: ${live.doubled} live, ${afterRestart.doubled} after restart`);
-    if (live.mismatches.length > 0) problems.push(`${live.mismatches.length} mismatches live`);
-    if (afterRestart.mismatches.length > 0) problems.push(`${afterRestart.mismatches.length} mismatches after restart`);
-    if (s.unresolved > 0) problems.push(`${s.unresolved} requests never acknowledged within ${o.graceMs / 1000} s after the run`);
-    if (s.noRetryAfter > 0) problems.push(`${s.noRetryAfter} 503 answers without Retry-After`);
-    for (const [kind, n] of s.errors) if (kind.startsWith('HTTP ') || kind.startsWith('200 ')) problems.push(`${n} unexpected answers: ${kind}`);
+    problems.push(...loadProblems(live, afterRestart, s, o.graceMs));
     if (cluster.orphans > 0) problems.push(`${cluster.orphans} app processes outlived their killed pm2-runtime by 20 s: ${cluster.orphanNotes.join('; ')}`);
     const expectedRestarts = faults.shardKills + faults.frontKills;
     if (pm2Restarts > expectedRestarts) problems.push(`${pm2Restarts - expectedRestarts} pm2 restarts not caused by a kill (a crash)`);
@@ -157,21 +157,15 @@ export function formatReport(r: ChaosReport): string[] {
   const o = r.options;
   const f = r.faults;
   const s = r.load;
-  const errors = [...s.errors].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
-  const verification = (name: string, v: Verification): string =>
-    `${name}: ${v.pairs} pairs, ${v.users} users, ${v.movies} movies checked: lost ${v.lost}, double-counted ${v.doubled}, mismatches ${v.mismatches.length}`;
   const lines = [
     `chaos: ${o.durationS} s, seed ${o.seed}, ${o.shards} shards, ${o.viewers} viewers, ${o.movies} movies, ACK_TIMEOUT_MS=${o.ackTimeoutMs}, WATCH_MAX_STEP=${o.maxStep}; ran ${r.elapsedS.toFixed(1)} s in total`,
     `kills: shard ${f.shardKills}, front ${f.frontKills}, whole service ${f.wholeKills} (+1 final, before the second check); SIGSTOP/SIGCONT ${f.freezes}`,
     `restarts: pm2 ${r.pm2Restarts} (kills of single apps: ${f.shardKills + f.frontKills}), whole service ${r.serviceRestarts} + 1 final; apps exited at most ${f.longestOrphanExitMs} ms after pm2-runtime was killed, orphans ${r.orphans}`,
-    `requests: ${s.acknowledged} acknowledged (${s.events} events), ${s.attempts} attempts, 503 ${s.unavailable} (without Retry-After ${s.noRetryAfter}), other errors ${errors.length > 0 ? errors.join(', ') : 0}, unresolved ${s.unresolved}`,
+    requestsLine(s),
     `longest unavailability (first failure -> next success): ${s.longestOutageMs.map((ms, k) => `shard ${k} ${secs(ms)}`).join(', ')}`,
-    verification('verify live', r.live),
-    verification('verify after kill -9 + restart', r.afterRestart),
-    `lost: ${Math.max(r.live.lost, r.afterRestart.lost)}, double-counted: ${Math.max(r.live.doubled, r.afterRestart.doubled)}`,
+    verificationLine('verify live', r.live),
+    verificationLine('verify after kill -9 + restart', r.afterRestart),
+    ...closingLines(r),
   ];
-  for (const line of [...new Set([...r.live.mismatches, ...r.afterRestart.mismatches])].slice(0, 15)) lines.push(`  mismatch: ${line}`);
-  for (const sample of s.samples) lines.push(`  sample: ${sample}`);
-  lines.push(r.problems.length === 0 ? 'result: PASS' : `result: FAIL (${r.problems.join('; ')})`);
   return lines;
 }

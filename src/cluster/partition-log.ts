@@ -141,11 +141,7 @@ export class PartitionLog {
   async *replay(after: number, opts: { until?: number; batch?: number } = {}): AsyncGenerator<LogRecord> {
     const until = opts.until ?? (await this.lastSeq());
     if (until <= after) return;
-    const consumer = await this.js.consumers.get(this.stream, {
-      filter_subjects: this.subject,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: after + 1,
-    });
+    const consumer = await this.orderedConsumer(after + 1);
     const messages = await consumer.consume({ max_messages: opts.batch ?? 512 });
     let prev = after;
     try {
@@ -160,6 +156,22 @@ export class PartitionLog {
       messages.stop();
     }
     if (prev < until) throw new Error(`partition ${this.partition}: replay stopped at ${prev} before the last record ${until}`);
+  }
+
+  /**
+   * An ordered consumer of the subject from `start`. Creating one goes through the stream's (and
+   * the meta) leader, so right after a leader is lost it times out until the election is over
+   * (4–7 s measured): retried like last(), for up to 15 s.
+   */
+  private async orderedConsumer(start: number, retryUntil = performance.now() + 15_000) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.js.consumers.get(this.stream, { filter_subjects: this.subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start });
+      } catch (err) {
+        if (!isTransient(err) || performance.now() >= retryUntil) throw err;
+        await sleep(Math.min(50 * 2 ** attempt, 500));
+      }
+    }
   }
 
   /** Drops the subject's records before `seq`, keeping `seq` itself (the fence and chain need it). */

@@ -75,36 +75,17 @@ export class NatsCluster {
   static async start(size = 3): Promise<NatsCluster> {
     const { path, version } = natsServerBinary();
     const dir = mkdtempSync(join(tmpdir(), 'wt-nats-'));
-    const nodes: Node[] = [];
-    for (let i = 0; i < size; i++) {
-      const name = `n${i + 1}`;
-      nodes.push({
-        name,
-        port: await freePort(),
-        clusterPort: await freePort(),
-        monitorPort: await freePort(),
-        storeDir: join(dir, name),
-        confFile: join(dir, `${name}.conf`),
-        child: null,
-        output: '',
-      });
-    }
-    const routes = nodes.map((n) => `nats-route://127.0.0.1:${n.clusterPort}`);
-    for (const n of nodes) {
-      mkdirSync(n.storeDir, { recursive: true });
-      writeFileSync(
-        n.confFile,
-        [
-          `server_name: ${n.name}`,
-          `listen: 127.0.0.1:${n.port}`,
-          `http: 127.0.0.1:${n.monitorPort}`,
-          // Small limits: the tests share a 2-core machine with other work.
-          `jetstream { store_dir: "${n.storeDir}", max_memory_store: 64MB, max_file_store: 2GB }`,
-          `cluster { name: wt-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.join(', ')}] }`,
-          '',
-        ].join('\n'),
-      );
-    }
+    const nodes: Node[] = Array.from({ length: size }, (_, i) => ({
+      name: `n${i + 1}`,
+      port: 0,
+      clusterPort: 0,
+      monitorPort: 0,
+      storeDir: join(dir, `n${i + 1}`),
+      confFile: join(dir, `n${i + 1}.conf`),
+      child: null,
+      output: '',
+    }));
+    await NatsCluster.configure(nodes);
     const cluster = new NatsCluster(dir, path, version, nodes);
     process.once('exit', cluster.onExit);
     cluster.startWatchdog();
@@ -125,7 +106,35 @@ export class NatsCluster {
           rmSync(n.storeDir, { recursive: true, force: true });
           mkdirSync(n.storeDir, { recursive: true });
         }
+        // A free port can be taken by another test between freePort() and the server's bind.
+        if (nodes.some((n) => n.output.includes('address already in use'))) await NatsCluster.configure(nodes);
       }
+    }
+  }
+
+  /** Fresh free ports for every node, and the config files that name them. */
+  private static async configure(nodes: Node[]): Promise<void> {
+    for (const n of nodes) {
+      n.port = await freePort();
+      n.clusterPort = await freePort();
+      n.monitorPort = await freePort();
+      n.output = '';
+    }
+    const routes = nodes.map((n) => `nats-route://127.0.0.1:${n.clusterPort}`);
+    for (const n of nodes) {
+      mkdirSync(n.storeDir, { recursive: true });
+      writeFileSync(
+        n.confFile,
+        [
+          `server_name: ${n.name}`,
+          `listen: 127.0.0.1:${n.port}`,
+          `http: 127.0.0.1:${n.monitorPort}`,
+          // Small limits: the tests share a 2-core machine with other work.
+          `jetstream { store_dir: "${n.storeDir}", max_memory_store: 64MB, max_file_store: 2GB }`,
+          `cluster { name: wt-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.join(', ')}] }`,
+          '',
+        ].join('\n'),
+      );
     }
   }
 

@@ -82,6 +82,10 @@ export class Service {
     const reap = (): void => service.kill();
     process.once('exit', reap);
     void service.exit.then(() => process.off('exit', reap));
+    // 'exit' handlers do not run when the test process is SIGKILLed (or tap's timeout kills it):
+    // a detached shell waits for either to end and, if the test went first, stops the service.
+    const watch = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill -0 ${process.pid} 2>/dev/null || kill -INT -${child.pid} 2>/dev/null`;
+    spawn('sh', ['-c', watch, 'wt-service-watchdog'], { detached: true, stdio: 'ignore' }).unref();
     try {
       await service.waitReady(opts.readyTimeoutMs);
     } catch (err) {
