@@ -2,7 +2,9 @@
  * Cluster mode through the service: a real 3-server NATS cluster (R3) and two hosts (the real
  * `npm start` path), wrk against both hosts at once, 100-event batches then single events, every
  * 200 acknowledged after the R3 quorum; then kill -9 of one host and the time until every partition
- * is writable again through the other. Prints one JSON line per measurement.
+ * is writable again through the other. Also the time a joining host takes to serve its share, and
+ * user/pair/movie/top-10/retention/continue-watching GET latency through host-a under the
+ * single-event load. Prints one JSON line per measurement.
  *
  *   node dist/bench/cluster-hosts.js [--seconds 10] [--connections 64] [--partitions DEFAULT_PARTITIONS]
  *
@@ -14,6 +16,8 @@ import { allPartitionsWritable, crashHost, startHost } from '../test/helpers/clu
 import { NatsCluster } from '../test/helpers/nats-cluster.js';
 import { ROOT, type Service } from '../test/helpers/service.js';
 import { DEFAULT_PARTITIONS } from '../src/cluster/config.js';
+import { eventJson, load, pairNames } from './load.js';
+import { runQueryClient } from './query-client.js';
 import { findWrk, runWrk, type WrkResult } from './wrk.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' }, partitions: { type: 'string' } } });
@@ -21,19 +25,31 @@ const seconds = Number(values.seconds ?? 10);
 const connections = Number(values.connections ?? 64);
 const partitions = Number(values.partitions ?? DEFAULT_PARTITIONS);
 const wrk = findWrk();
+/** Preloaded through host-a before the loads: 3,000 users × 10 movies of 1,000. */
+const QUERIED = { users: 3000, perUser: 10, movies: 1000 };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 if (!wrk) throw new Error('wrk is not installed');
 
 const nats = await NatsCluster.start();
 const hosts: Service[] = [];
 try {
-  for (const id of ['host-a', 'host-b']) hosts.push(await startHost(nats, id, { cluster: 'bench', partitions }));
-  // Measure once the second host has its share: the hand-over of a join is not what is measured.
-  for (let i = 0; i < 240; i++) {
+  hosts.push(await startHost(nats, 'host-a', { cluster: 'bench', partitions }));
+  // A host joining: from starting host-b until it serves its half (the hand-over included).
+  const joinStart = performance.now();
+  hosts.push(await startHost(nats, 'host-b', { cluster: 'bench', partitions }));
+  let joinMs = NaN;
+  for (let i = 0; i < 480; i++) {
     const c = (await (await fetch(`${hosts[0]!.url}/cluster`)).json()) as { partitions: { host: string | null; serving: boolean }[] };
     const b = c.partitions.filter((p) => p.serving && p.host === 'host-b').length;
-    if (b === partitions / 2 && c.partitions.every((p) => p.serving)) break;
-    await new Promise((r) => setTimeout(r, 250));
+    if (b === Math.floor(partitions / 2) && c.partitions.every((p) => p.serving)) {
+      joinMs = performance.now() - joinStart;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
+  console.log(JSON.stringify({ joinMs: Math.round(joinMs) }));
+  // The dataset the query client asks about (its users, pairs and movies exist).
+  await load(hosts[0]!.port, QUERIED.users * QUERIED.perUser, (i) => eventJson(...pairNames(i, QUERIED.perUser, QUERIED.movies), 0), 1000, 8);
   // CPU of every process of the cluster over each run.
   const watch: Record<string, number> = {};
   for (const [i, h] of hosts.entries()) {
@@ -47,6 +63,11 @@ try {
     ['batch', 100],
     ['single', 1],
   ] as const) {
+    // Under the single-event load, a query client times GETs through host-a (one at a time per kind).
+    const queries =
+      mode === 'single'
+        ? sleep(1000).then(() => runQueryClient({ port: hosts[0]!.port, seconds: Math.max(1, seconds - 2), ratePerKind: 50, ...QUERIED }))
+        : Promise.resolve(null);
     const results: WrkResult[] = await Promise.all(
       hosts.map((h, i) =>
         runWrk({
@@ -77,6 +98,8 @@ try {
         cores: Object.fromEntries(Object.entries(results[0]!.procCores).map(([k, v]) => [k, Math.round(v * 100) / 100])),
       }),
     );
+    const q = await queries;
+    if (q) console.log(JSON.stringify({ queries: q }));
   }
   const killedAt = await crashHost(hosts[0]!);
   await allPartitionsWritable(hosts[1]!.url, partitions, 'bench', 60_000);

@@ -8,7 +8,9 @@
  *
  *   node dist/bench/query-client.js '{"port":8000,"seconds":8,"ratePerKind":200,"users":30000,"perUser":10,"movies":100000}'
  */
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { pairNames, slugName, userName } from './load.js';
 import { percentile } from './stats.js';
 
@@ -139,6 +141,25 @@ export async function runQueries(c: QueryClientConfig): Promise<QueryClientResul
     kind(c, () => `/users/${userName(rand(c.users))}/continue-watching`),
   ]);
   return { user: user, pair: pairR, movie: movie, top10: top10, retention: retention, continueWatching: continueWatching };
+}
+
+/** This file as its own process (so the caller's timers do not disturb it), with `config`; resolves with its result. */
+export function runQueryClient(config: QueryClientConfig): Promise<QueryClientResult> {
+  return new Promise((ok, fail) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(config)], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), (config.seconds + 60) * 1000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const m = /QUERY_JSON (\{.*\})/.exec(text);
+      if (code !== 0 || !m) fail(new Error(`query client exited ${code}: ${text}`));
+      else ok(JSON.parse(m[1]!) as QueryClientResult);
+    });
+  });
 }
 
 if (process.argv[1]?.endsWith('query-client.js') && process.argv[2]) {

@@ -408,6 +408,28 @@ export function resultsMarkdown(r: Results): string {
         ...none,
       },
     );
+    const join = of((x) => x.joinMs);
+    rows.push({
+      name: 'cluster',
+      figure: 'a second host joins → it serves its half of the partitions',
+      median: `${int(join.median)} ms`,
+      range: spread(join, int),
+      ...none,
+    });
+    const timed = runs.filter((x) => x.queries).map((x) => x.queries!);
+    if (timed.length > 0) {
+      const p = (k: (typeof QUERY_KINDS)[number], f: 'p50Ms' | 'p99Ms'): string => dec(stat(timed.map((q) => q[k][f])).median);
+      const errors = timed.reduce((a, q) => a + QUERY_KINDS.reduce((b, k) => b + q[k].errors, 0), 0);
+      rows.push({
+        name: 'cluster',
+        figure: `under the single-event load, through one host: ${QUERY_KINDS.join(', ')} p50 / p99 ms`,
+        median: QUERY_KINDS.map((k) => `${p(k, 'p50Ms')} / ${p(k, 'p99Ms')}`).join(', '),
+        range: `${timed.length} run${timed.length > 1 ? 's' : ''}`,
+        ceiling: '',
+        target: 'reported',
+        status: errors > 0 ? `${errors} non-200` : '',
+      });
+    }
   }
 
   const cpu = [

@@ -161,5 +161,9 @@ export interface ClusterRun {
   batch: ClusterLoad;
   single: ClusterLoad;
   killToServedMs: number;
+  /** from starting the second host until it serves its half of the partitions */
+  joinMs: number;
+  /** GETs through one host under the single-event load */
+  queries: QueryClientResult | null;
   partitions: number;
 }

@@ -7,7 +7,7 @@
  *   npm run bench -- --only=ingest,query   some sections (ingest, query, scaling, memory, recovery, cluster)
  *   npm run bench -- --profile         front and shard under --cpu-prof, single and batch ingest
  *   --out=DIR                          where results.json goes (and no BENCHMARKS.md update)
- *   --render=FILE                      BENCHMARKS.md and bench/results.json from an earlier results.json
+ *   --render=FILE                      BENCHMARKS.md and bench/results.json from an earlier results.json (with --out: print the table only)
  *
  * All load goes to 127.0.0.1, every run is bounded in time, every service gets its own temp
  * DATA_DIR and PM2_HOME and a free port, and only processes started here are ever killed.
@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { summarizeFile } from '../bench/cpuprofile.js';
 import { eventJson, load, pairNames } from '../bench/load.js';
 import { filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
-import { QUERY_KINDS, type QueryClientConfig, type QueryClientResult } from '../bench/query-client.js';
+import { QUERY_KINDS, runQueryClient, type QueryClientConfig, type QueryClientResult } from '../bench/query-client.js';
 import { DirectService } from '../bench/direct.js';
 import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
 import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
@@ -317,24 +317,6 @@ async function querySection(wrk: string, s: Settings, out: Results): Promise<voi
   }
 }
 
-function runQueryClient(config: QueryClientConfig): Promise<QueryClientResult> {
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/bench/query-client.js'), JSON.stringify(config)], {
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (config.seconds + 60) * 1000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const m = /QUERY_JSON (\{.*\})/.exec(text);
-      if (code !== 0 || !m) fail(new Error(`query client exited ${code}: ${text}`));
-      else ok(JSON.parse(m[1]!) as QueryClientResult);
-    });
-  });
-}
-
 /** ingest-batch on a fresh service with SHARDS = 1, 2, 4. */
 async function scalingSection(wrk: string, s: Settings, out: Results): Promise<void> {
   out.scaling = {};
@@ -453,17 +435,25 @@ async function clusterSection(s: Settings, out: Results): Promise<void> {
     const lines = text
       .split('\n')
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Partial<ClusterLoad> & { killToServedMs?: number; partitions?: number });
+      .map((l) => JSON.parse(l) as Partial<ClusterLoad> & { killToServedMs?: number; joinMs?: number; queries?: QueryClientResult });
     const load = (mode: 'batch' | 'single'): ClusterLoad => {
       const l = lines.find((x) => x.mode === mode);
       if (!l) throw new Error(`bench/cluster-hosts printed no ${mode} line`);
       return l as ClusterLoad;
     };
     const kill = lines.find((x) => x.killToServedMs !== undefined);
-    const run: ClusterRun = { batch: load('batch'), single: load('single'), killToServedMs: kill?.killToServedMs ?? NaN, partitions: c.partitions };
+    const run: ClusterRun = {
+      batch: load('batch'),
+      single: load('single'),
+      killToServedMs: kill?.killToServedMs ?? NaN,
+      joinMs: lines.find((x) => x.joinMs !== undefined)?.joinMs ?? NaN,
+      queries: lines.find((x) => x.queries !== undefined)?.queries ?? null,
+      partitions: c.partitions,
+    };
     runs.push(run);
     say(
-      `cluster run ${r + 1}: batches ${fmt(run.batch.eventsPerS)} events/s (p99 ${run.batch.p99ms} ms), singles ${fmt(run.single.requestsPerS)} requests/s (p99 ${run.single.p99ms} ms), kill -9 of a host to every partition served ${fmt(run.killToServedMs)} ms`,
+      `cluster run ${r + 1}: batches ${fmt(run.batch.eventsPerS)} events/s (p99 ${run.batch.p99ms} ms), singles ${fmt(run.single.requestsPerS)} requests/s (p99 ${run.single.p99ms} ms), kill -9 of a host to every partition served ${fmt(run.killToServedMs)} ms, join ${fmt(run.joinMs)} ms` +
+        (run.queries ? `; query p99 under the single load: ${QUERY_KINDS.map((k) => `${k} ${run.queries![k].p99Ms.toFixed(1)}`).join(' ')} ms` : ''),
     );
   }
   out.cluster = { runs };
@@ -599,6 +589,11 @@ async function main(): Promise<void> {
   if (render) {
     // Re-render BENCHMARKS.md (and bench/results.json) from a results.json of an earlier run.
     const r = JSON.parse(readFileSync(render, 'utf8')) as Results;
+    if (flag('out') !== undefined) {
+      // With --out, only print: BENCHMARKS.md keeps the full run it shows.
+      console.log(resultsMarkdown(r));
+      return;
+    }
     updateSection(join(ROOT, 'BENCHMARKS.md'), 'results', resultsMarkdown(r));
     if (resolve(render) !== join(ROOT, 'bench/results.json')) writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(r, null, 2) + '\n');
     say(`BENCHMARKS.md and bench/results.json rendered from ${render}`);

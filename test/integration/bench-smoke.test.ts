@@ -90,5 +90,7 @@ t.test(
       'cluster: both loads acknowledged through both hosts',
     );
     t.ok(run && Number.isFinite(run.killToServedMs), 'cluster: kill -9 of a host to every partition served, measured');
+    t.ok(run && Number.isFinite(run.joinMs), 'cluster: a joining host taking its share, measured');
+    t.ok(run?.queries && run.queries.user.requests > 0 && run.queries.pair.errors === 0, 'cluster: GETs timed under the single-event load, answered 200');
   },
 );
