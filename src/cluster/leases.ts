@@ -118,10 +118,10 @@ export class Leases {
    */
   async holders(): Promise<Map<number, string>> {
     const out = new Map<number, string>();
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys()) keys.push(k);
+    const keys = new Set<string>(); // keys() can deliver a key twice when it changes meanwhile
+    for await (const k of await this.kv.keys()) keys.add(k);
     // Read together: one round trip each, not one after another.
-    const entries = await Promise.all(keys.filter((k) => /^p\d+$/.test(k)).map(async (k) => [k, await this.kv.get(k)] as const));
+    const entries = await Promise.all([...keys].filter((k) => /^p\d+$/.test(k)).map(async (k) => [k, await this.kv.get(k)] as const));
     for (const [k, e] of entries) {
       if (!e || e.operation !== 'PUT') continue;
       out.set(Number(k.slice(1)), e.json<LeaseValue>().node);

@@ -58,10 +58,12 @@ export class Members {
 
   /** Members alive as far as some replica knows, sorted by id. */
   async list(): Promise<Member[]> {
-    const keys: string[] = [];
-    for await (const k of await this.kv.keys()) keys.push(k);
+    // keys() reads the bucket through a consumer: a member that heartbeats while it runs can be
+    // delivered twice (seen in CI: ['host-a', 'host-a']), so the keys are a set.
+    const keys = new Set<string>();
+    for await (const k of await this.kv.keys()) keys.add(k);
     const out: Member[] = [];
-    for (const e of await Promise.all(keys.map((k) => this.kv.get(k)))) {
+    for (const e of await Promise.all([...keys].map((k) => this.kv.get(k)))) {
       if (e && e.operation === 'PUT') out.push(e.json<Member>());
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
