@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config.js';
 import {
   isMovieRecord,
@@ -26,6 +27,13 @@ import { OwnershipTable } from './ownership.js';
  * frame holds at most this many events (one request of MAX_BATCH events always fits on its own).
  */
 const REMOTE_FRAME_EVENTS = 1000;
+/**
+ * A partition with no known holder is usually mid hand-over (a host joined or left) and the table
+ * is up to a second old: before answering 503, read the table again, every 150 ms for up to 1.5 s.
+ * Nothing was sent yet, so waiting is safe for ingest and queries alike.
+ */
+const NO_OWNER_RECHECK_MS = 150;
+const NO_OWNER_PATIENCE_MS = 1500;
 
 /** Where one partition's requests go: a shard process of this host, or a member of another. */
 interface Target {
@@ -101,15 +109,16 @@ export class ClusterBackend implements FrontBackend {
   }
 
   ingest(partition: number, batch: IngestRecord[number], events: number): Promise<number> {
-    let target: Target;
+    const send = (target: Target): Promise<number> =>
+      // A catalogue record names no user: it goes to its partition by number.
+      (isMovieRecord(batch) ? this.ingestInto(target, partition, batch) : target.ingest(batch, events)).catch((err: unknown) => this.refused(err));
+    let target: Target | null;
     try {
-      target = this.target(partition);
+      target = this.known(partition);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    // A catalogue record names no user: it goes to its partition by number.
-    const sent = isMovieRecord(batch) ? this.ingestInto(target, partition, batch) : target.ingest(batch, events);
-    return sent.catch((err: unknown) => this.refused(err));
+    return target ? send(target) : this.awaitOwner(partition).then(send);
   }
 
   private async ingestInto(target: Target, partition: number, batch: IngestRecord[number]): Promise<number> {
@@ -120,20 +129,23 @@ export class ClusterBackend implements FrontBackend {
   }
 
   async query<Q extends Query>(key: number, q: Q): Promise<QueryResults[Q['op']]> {
-    if ('user' in q)
-      return this.target(partitionOf(q.user, this.partitions))
-        .query(q)
-        .catch((err: unknown) => this.refused(err));
+    if ('user' in q) {
+      const partition = partitionOf(q.user, this.partitions);
+      const target = this.known(partition) ?? (await this.awaitOwner(partition));
+      return target.query(q).catch((err: unknown) => this.refused(err));
+    }
     return this.local.query(key, q);
   }
 
   /** One request per owning member, each for exactly its partitions (movies and top); 503 if any partition has no owner. */
   async queryAll<Q extends Query>(q: Q): Promise<QueryResults[Q['op']][]> {
-    const { groups, unowned } = this.table.byHolder();
-    if (unowned.length > 0) {
-      this.table.refreshSoon();
-      throw new ShardUnavailable(`partitions ${unowned.join(', ')} have no owner right now (a host joined, left or failed)`);
+    let { groups, unowned } = this.table.byHolder();
+    for (let waited = 0; unowned.length > 0 && waited < NO_OWNER_PATIENCE_MS; waited += NO_OWNER_RECHECK_MS) {
+      await sleep(NO_OWNER_RECHECK_MS);
+      await this.table.refresh().catch(() => {});
+      ({ groups, unowned } = this.table.byHolder());
     }
+    if (unowned.length > 0) throw new ShardUnavailable(`partitions ${unowned.join(', ')} have no owner right now (a host joined, left or failed)`);
     const scoped = SCOPED.has(q.op);
     return Promise.all(
       [...groups].map(([member, partitions]) =>
@@ -150,13 +162,21 @@ export class ClusterBackend implements FrontBackend {
     void this.engine.close();
   }
 
-  private target(partition: number): Target {
+  /** The partition's owner as the table knows it now, or null when it knows none. */
+  private known(partition: number): Target | null {
     const holder = this.table.holder(partition);
-    if (holder === undefined) {
-      this.table.refreshSoon();
-      throw new ShardUnavailable(`partition ${partition} has no owner right now (a host joined, left or failed)`);
+    return holder === undefined ? null : this.targetOf(holder);
+  }
+
+  /** The owner once the table names one (re-read for up to NO_OWNER_PATIENCE_MS), else 503. */
+  private async awaitOwner(partition: number): Promise<Target> {
+    for (let waited = 0; waited < NO_OWNER_PATIENCE_MS; waited += NO_OWNER_RECHECK_MS) {
+      await sleep(NO_OWNER_RECHECK_MS);
+      await this.table.refresh().catch(() => {});
+      const target = this.known(partition);
+      if (target) return target;
     }
-    return this.targetOf(holder);
+    throw new ShardUnavailable(`partition ${partition} has no owner right now (a host joined, left or failed)`);
   }
 
   private targetOf(member: string): Target {
