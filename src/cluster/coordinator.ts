@@ -1,3 +1,4 @@
+import type { CoordinatorStats } from '../protocol/index.js';
 import { assignTarget, planFor } from './assignment.js';
 import type { Lease, Leases } from './leases.js';
 import type { Members } from './members.js';
@@ -11,18 +12,6 @@ const WAITING_POLL_MS = 250;
 /** Runs `fn` over `items`, at most `n` at a time. */
 async function eachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(fn));
-}
-
-/** What the coordinator has done since it started (for metrics). */
-export interface CoordinatorStats {
-  renewals: number;
-  /** Renewals that got no answer (the lease is kept until its guard closes). */
-  renewalsUnanswered: number;
-  acquired: number;
-  released: number;
-  lost: number;
-  /** Partitions given back after their appender failed (fenced, unconfirmed, lease ran out). */
-  relinquished: number;
 }
 
 /**

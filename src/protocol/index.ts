@@ -23,5 +23,5 @@ export { mergeMovie, mergeRetention, mergeSeries, RETENTION_MAX_BUCKETS, type Re
 export { mergePartials, topMovies, topMoviesOf } from './merge.js';
 export { byWatchTimeThenSlug, compareNames } from './order.js';
 export { checkMovieRecord, eventBatch, eventShape, isMovieRecord, movieRecord, type MovieRecord, type TimedEvent, type TsColumn } from './records.js';
-export type { MemberMetrics, Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
+export type { CoordinatorStats, MemberMetrics, MemberStats, Query, QueryResults, ShardMetrics, ShardStatus, SnapshotStarted } from './queries.js';
 export type { LatestPair, MoviePartial, PairView, ShardTop, UserTotals } from './views.js';

@@ -37,26 +37,37 @@ export interface ShardMetrics extends ShardStatus {
   cluster?: MemberMetrics;
 }
 
-/** A cluster member's counters (see cluster/member): ownership changes, loads, the log. */
-export interface MemberMetrics {
-  member: string;
-  /** Partitions it holds a lease on, and those of them loaded and serving. */
-  owned: number;
-  serving: number;
+/** What a cluster member's coordinator has done since it started: ownership changes. */
+export interface CoordinatorStats {
   renewals: number;
+  /** Renewals that got no answer (the lease is kept until its guard closes). */
   renewalsUnanswered: number;
   acquired: number;
   released: number;
   lost: number;
+  /** Partitions given back after their appender failed (fenced, unconfirmed, lease ran out). */
   relinquished: number;
+}
+
+/** What a cluster member's partitions have done since the process started: loads and the log. */
+export interface MemberStats {
   takeovers: number;
   replayedRecords: number;
+  /** Time of the last load (snapshot + replay + marker), and the total over all loads. */
   lastLoadMs: number;
   loadMsTotal: number;
   fencedAppends: number;
   appendFailures: number;
   snapshots: number;
   snapshotFailures: number;
+}
+
+/** A cluster member's counters (see cluster/member): ownership changes, loads, the log. */
+export interface MemberMetrics extends CoordinatorStats, MemberStats {
+  member: string;
+  /** Partitions it holds a lease on, and those of them loaded and serving. */
+  owned: number;
+  serving: number;
 }
 
 /** Answer to 'snapshot': one was started (or is running); done when status.snapshotAt >= requestedAt. */

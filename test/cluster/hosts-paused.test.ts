@@ -1,26 +1,11 @@
 import t from 'tap';
-import { allPartitionsWritable, getOk, KeyedLoad, startHost, verifyLoad } from '../helpers/cluster-hosts.js';
-import { NatsCluster } from '../helpers/nats-cluster.js';
-import { sleep, type Service } from '../helpers/service.js';
+import { allPartitionsWritable, getOk, KeyedLoad, twoHostFixture, verifyLoad } from '../helpers/cluster-hosts.js';
+import { sleep } from '../helpers/service.js';
 
 // A member (shard process) paused past its lease then resumed, under a keyed load on two real
 // hosts. The oracle catches any acknowledged request lost or applied twice.
-const nats = await NatsCluster.start();
-t.teardown(() => nats.dispose());
 const P = 16;
-let hosts: Service[] = [];
-t.afterEach(async () => {
-  for (const h of hosts) await h.dispose().catch(() => {});
-  hosts = [];
-});
-
-async function twoHosts(cluster: string): Promise<[Service, Service]> {
-  const a = await startHost(nats, 'host-a', { cluster, partitions: P });
-  hosts.push(a);
-  const b = await startHost(nats, 'host-b', { cluster, partitions: P });
-  hosts.push(b);
-  return [a, b];
-}
+const { twoHosts } = await twoHostFixture(t, P);
 
 t.test('a member paused past its lease and resumed acknowledges and applies nothing it no longer owns', async (t) => {
   const [a, b] = await twoHosts('paused');

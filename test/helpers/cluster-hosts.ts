@@ -1,5 +1,6 @@
 import { partitionOf } from '../../src/cluster/names.js';
-import type { NatsCluster } from './nats-cluster.js';
+import type { Test } from 'tap';
+import { NatsCluster } from './nats-cluster.js';
 import { isAlive, Service, sleep, type ServiceOptions } from './service.js';
 
 export interface HostOptions extends ServiceOptions {
@@ -229,4 +230,26 @@ export async function allPartitionsWritable(url: string, partitions: number, tag
     }),
   );
   return performance.now() - start;
+}
+
+/**
+ * A test file's fixture: one 3-server NATS cluster for the file, and two hosts per test
+ * (host-a, host-b, `partitions` partitions) disposed after each test.
+ */
+export async function twoHostFixture(t: Test, partitions: number): Promise<{ nats: NatsCluster; twoHosts: (cluster: string) => Promise<[Service, Service]> }> {
+  const nats = await NatsCluster.start();
+  t.teardown(() => nats.dispose());
+  let hosts: Service[] = [];
+  t.afterEach(async () => {
+    for (const h of hosts) await h.dispose().catch(() => {});
+    hosts = [];
+  });
+  const twoHosts = async (cluster: string): Promise<[Service, Service]> => {
+    const a = await startHost(nats, 'host-a', { cluster, partitions });
+    hosts.push(a);
+    const b = await startHost(nats, 'host-b', { cluster, partitions });
+    hosts.push(b);
+    return [a, b];
+  };
+  return { nats, twoHosts };
 }

@@ -12,6 +12,7 @@ import {
   compareNames,
   type IngestRecord,
   type LatestPair,
+  type MemberStats,
   type MoviePartial,
   type Query,
   type QueryResults,
@@ -42,19 +43,6 @@ interface Owned {
   snapshotAt: number;
   /** The snapshot being stored, if any: one at a time per partition, and a hand-over waits for it. */
   snapshotting: Promise<void> | null;
-}
-
-/** What the member's metrics report (counts since the process started). */
-export interface MemberStats {
-  takeovers: number;
-  replayedRecords: number;
-  /** Time of the last load (snapshot + replay + marker), and the total over all loads. */
-  lastLoadMs: number;
-  loadMsTotal: number;
-  fencedAppends: number;
-  appendFailures: number;
-  snapshots: number;
-  snapshotFailures: number;
 }
 
 /** A request this member cannot answer now: the front answers 503 + Retry-After. */
