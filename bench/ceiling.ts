@@ -10,6 +10,7 @@
  * process goes away (so it cannot outlive a bench that crashed).
  */
 import uWS from 'uWebSockets.js';
+import { exitWithParent } from './exit-with-parent.js';
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
@@ -65,10 +66,4 @@ app.listen(host, port, (socket) => {
   console.log(`listening ${port}`);
 });
 
-const stop = (): void => process.exit(0);
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) stop();
-}, 1000).unref();
+exitWithParent();

@@ -3,7 +3,9 @@
 --   wrk -t1 -c64 -d8s --latency -s bench/ingest.lua http://127.0.0.1:PORT/events -- \
 --       MODE BATCH USERS SLUGS POOL SEED RATE [TS]
 --
--- MODE   "single": one event object per request; "batch": a JSON array of BATCH events
+-- MODE   "single": one event object per request; "batch": a JSON array of BATCH events;
+--        "query": GETs of user, pair and movie totals in turn (the url's path is replaced; the
+--        names are drawn like the events', so a pool that was ingested first is found)
 -- USERS  distinct users to draw from ("user-0000042"), SLUGS distinct movies ("movie-00042")
 -- POOL   requests pre-built in init(): request() only picks the next one, so wrk spends its CPU
 --        on the socket, not on string building (the requests cycle through the pool)
@@ -45,14 +47,19 @@ function init(args)
   end
   for k = 1, poolSize do
     local body
-    if mode == "single" then
+    if mode == "query" then
+      local user = string.format("user-%07d", math.random(0, users - 1))
+      local slug = string.format("movie-%05d", math.random(0, slugs - 1))
+      local paths = { "/users/" .. user .. "/watch-time", "/users/" .. user .. "/movies/" .. slug, "/movies/" .. slug .. "/watch-time" }
+      pool[k] = wrk.format("GET", paths[(k - 1) % 3 + 1])
+    elseif mode == "single" then
       body = event()
     else
       local parts = {}
       for j = 1, batch do parts[j] = event() end
       body = "[" .. table.concat(parts, ",") .. "]"
     end
-    pool[k] = wrk.format("POST", nil, headers, body)
+    if body then pool[k] = wrk.format("POST", nil, headers, body) end
   end
   size = poolSize
   -- Start each thread at a different place in the pool.

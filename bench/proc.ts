@@ -92,3 +92,12 @@ export function filesystemOf(path: string): string {
     return 'unknown';
   }
 }
+
+/** The direct children of a process (Linux /proc), e.g. the Redis a peer started. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}

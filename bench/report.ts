@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProfileSummary } from './cpuprofile.js';
 import { QUERY_KINDS } from './query-client.js';
 import { stat, type Stat } from './stats.js';
-import type { ClusterRun, Results, WrkSeries } from './types.js';
+import { PEER_LOADS, PEER_SYSTEMS, type ClusterRun, type PeerLoad, type PeerSystem, type Results, type WrkSeries } from './types.js';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const dec = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -46,6 +46,78 @@ function cpuLine(name: string, s: WrkSeries | undefined): string | null {
     .map(([k, v]) => `${k} ${dec(v)}`)
     .join(', ');
   return `| ${name} | ${dec(s.wrkCores.median)} (${spread(s.wrkCores, (n) => dec(n))}) | ${procs} | ${dec(s.otherCores.median)} (${spread(s.otherCores, (n) => dec(n))}) | ${int(s.errors)} |`;
+}
+
+const PEER_NAMES: Record<PeerSystem, string> = { ceiling: 'ceiling', service: '**service**', plain: 'plain single process', fastifyRedis: 'Fastify + Redis' };
+
+const PEER_LOAD_NAMES: Record<PeerLoad, string> = {
+  single: 'single events, many users: requests/s',
+  singleHot: 'single events, hot users: requests/s',
+  batch: 'arrays of events: events/s',
+  query: 'GETs of user, pair, movie totals: requests/s',
+};
+
+/** Issue 13's targets, as the service's ratio to a peer that must be reached. */
+const PEER_TARGETS: Record<PeerLoad, Partial<Record<PeerSystem, number>>> = {
+  single: { plain: 1.3, fastifyRedis: 1.3, ceiling: 0.4 },
+  singleHot: { plain: 1.3, fastifyRedis: 1.3, ceiling: 0.4 },
+  batch: { plain: 1.5 },
+  query: { plain: 1.2 },
+};
+
+/** The peers table: every system's median (p99) per load, and the service's ratios with their verdicts. */
+function peersMarkdown(r: Results): string[] {
+  const p = r.peers;
+  if (!p) return [];
+  const systems = PEER_SYSTEMS.filter((x) => PEER_LOADS.some((l) => p.loads[l]?.[x]));
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  const rows = [
+    line(['load', ...systems.map((x) => `${PEER_NAMES[x]} median (p99 ms)`), 'service ÷ peer (target)', 'status']),
+    line(['---', ...systems.map(() => '---:'), '---', '---']),
+  ];
+  for (const load of PEER_LOADS) {
+    const l = p.loads[load];
+    if (!l) continue;
+    const rate = (x: PeerSystem): number => (load === 'batch' ? l[x]?.eventsPerS.median : l[x]?.requestsPerS.median) ?? NaN;
+    const service = rate('service');
+    const ratios: string[] = [];
+    const verdicts: string[] = [];
+    for (const x of systems) {
+      if (x === 'service' || !l[x]) continue;
+      const target = PEER_TARGETS[load][x];
+      const ratio = service / rate(x);
+      ratios.push(`${dec(ratio)}× ${x === 'ceiling' ? 'ceiling' : PEER_NAMES[x]}${target ? ` (≥ ${target}×)` : ''}`);
+      if (target) verdicts.push(`${x === 'ceiling' ? 'ceiling' : PEER_NAMES[x]}: ${verdict(ratio, target, true)}`);
+    }
+    if (load === 'batch' && l.service) {
+      ratios.push('p99 (≤ 50 ms)');
+      verdicts.push(`p99: ${verdict(l.service.p99Ms.median, 50, false)}`);
+    }
+    rows.push(
+      line([
+        PEER_LOAD_NAMES[load],
+        ...systems.map((x) => (l[x] ? `${int(rate(x))} (${dec(l[x].p99Ms.median)})` : '–')),
+        ratios.join('; '),
+        verdicts.join('; '),
+      ]),
+    );
+  }
+  const cpu = PEER_LOADS.flatMap((load) => systems.map((x) => cpuLine(`${PEER_NAMES[x]}, ${load}`, p.loads[load]?.[x]))).filter((x): x is string => x !== null);
+  return [
+    '### Side by side with the peers (issue 13)',
+    '',
+    `The service with its defaults (DURABILITY=fsync, SHARDS=${r.meta.shards}) beside the ceiling and two peers in \`bench/peers\`, each with its own store, every load run on every system in turn (${r.meta.settings.runs} runs of ${r.meta.settings.seconds} s, wrk \`-t1 -c${r.meta.settings.connections}\`). Plain single process: node:http, in-memory maps, one fdatasync'd append per event-loop turn before the answers (durable at the answer, like the service). Fastify + Redis (Debian's redis-server): JSON-schema validation, one Lua script call per event, AOF \`appendfsync everysec\` (an answer is not yet durable). Many users: ${int(r.meta.settings.single.users)} users × ${int(r.meta.settings.single.slugs)} movies; hot users: ${int(r.meta.settings.hot.users)} × ${int(r.meta.settings.hot.slugs)}; arrays of ${r.meta.settings.batch} events over the many users; GETs over the hot pairs, all ingested first.`,
+    '',
+    ...rows,
+    ...(p.skipped.length ? ['', `Not run: ${p.skipped.join('; ')}.`] : []),
+    '',
+    'CPU during these runs:',
+    '',
+    '| wrk run | wrk CPU, cores (min – max) | server processes, cores (median) | other processes on the machine, cores (min – max) | errors (socket + non-2xx) |',
+    '|---|---:|---|---:|---:|',
+    ...cpu,
+    '',
+  ];
 }
 
 /** The generated part of BENCHMARKS.md: machine, settings and every figure with its verdict. */
@@ -459,6 +531,7 @@ export function resultsMarkdown(r: Results): string {
     '',
     ...cpu,
     '',
+    ...peersMarkdown(r),
   ].join('\n');
 }
 

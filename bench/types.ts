@@ -15,6 +15,8 @@ export interface Settings {
   /** Lua request pools: users/slugs drawn at random, `pool` requests pre-built */
   single: { users: number; slugs: number; pool: number };
   batched: { users: number; slugs: number; pool: number };
+  /** few hot users (issue 13: 1,000 users × 2 movies): single events and the query-throughput GETs */
+  hot: { users: number; slugs: number; pool: number };
   query: { users: number; perUser: number; movies: number; seconds: number; ratePerKind: number };
   /** series: the workload of bench/series-size (movies with events in 60 % of the minutes, for `days`) */
   memory: { pairs: number; events: number; perUser: number; movies: number; series: { days: number; movies: number } };
@@ -123,6 +125,8 @@ export interface Results {
     /** absent in runs from before the series were measured */
     series?: SeriesSize;
   };
+  /** issue 13: the service beside the ceiling and the peers, each load run by run in turn */
+  peers?: { skipped: string[]; loads: Partial<Record<PeerLoad, Partial<Record<PeerSystem, WrkSeries>>>> };
   /** cluster mode (§6): absent when the section did not run; `skipped` says why it could not */
   cluster?: { skipped?: string; runs: ClusterRun[] };
   recovery?: {
@@ -131,6 +135,11 @@ export interface Results {
     cases: Record<string, RecoveryCase>;
   };
 }
+
+export const PEER_LOADS = ['single', 'singleHot', 'batch', 'query'] as const;
+export type PeerLoad = (typeof PEER_LOADS)[number];
+export const PEER_SYSTEMS = ['ceiling', 'service', 'plain', 'fastifyRedis'] as const;
+export type PeerSystem = (typeof PEER_SYSTEMS)[number];
 
 /** The series' allocated sizes after `days` of minute traffic on `movies` movies (bench/series-size). */
 export interface SeriesSize {

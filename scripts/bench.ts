@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full suite (~9 min): bench/results.json + BENCHMARKS.md
  *   npm run bench -- --smoke           every section, tiny and once (seconds); results in bench/out/smoke
- *   npm run bench -- --only=ingest,query   some sections (ingest, query, scaling, memory, recovery, cluster)
+ *   npm run bench -- --only=ingest,query   some sections (ingest, peers, query, scaling, memory, recovery, cluster)
  *   npm run bench -- --profile         front and shard under --cpu-prof, single and batch ingest
  *   --out=DIR                          where results.json goes (and no BENCHMARKS.md update)
  *   --render=FILE                      BENCHMARKS.md and bench/results.json from an earlier results.json (with --out: print the table only)
@@ -12,19 +12,31 @@
  * All load goes to 127.0.0.1, every run is bounded in time, every service gets its own temp
  * DATA_DIR and PM2_HOME and a free port, and only processes started here are ever killed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { summarizeFile } from '../bench/cpuprofile.js';
-import { eventJson, load, pairNames } from '../bench/load.js';
-import { filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
+import { eventJson, load, pairNames, slugName, userName } from '../bench/load.js';
+import { childrenOf, filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
 import { QUERY_KINDS, runQueryClient, type QueryClientConfig, type QueryClientResult } from '../bench/query-client.js';
 import { DirectService } from '../bench/direct.js';
 import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
 import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } from '../bench/service.js';
 import { stat, type Stat } from '../bench/stats.js';
-import type { ClusterLoad, ClusterRun, Results, SeriesSize, Settings, WrkFigure, WrkSeries } from '../bench/types.js';
+import {
+  PEER_LOADS,
+  PEER_SYSTEMS,
+  type ClusterLoad,
+  type ClusterRun,
+  type PeerLoad,
+  type PeerSystem,
+  type Results,
+  type SeriesSize,
+  type Settings,
+  type WrkFigure,
+  type WrkSeries,
+} from '../bench/types.js';
 import { natsServerBinary } from '../test/helpers/nats-cluster.js';
 import { findWrk, runWrk, wrkVersion, type WrkResult } from '../bench/wrk.js';
 import { defaultShards } from '../src/config.js';
@@ -41,6 +53,7 @@ const FULL: Settings = {
   batch: 100,
   single: { users: 100_000, slugs: 1_000, pool: 8192 },
   batched: { users: 100_000, slugs: 1_000, pool: 512 },
+  hot: { users: 1_000, slugs: 2, pool: 8192 },
   query: { users: 30_000, perUser: 10, movies: 100_000, seconds: 8, ratePerKind: 100 },
   memory: { pairs: 1_000_000, events: 10_000_000, perUser: 10, movies: 10_000, series: { days: 40, movies: 1000 } },
   recovery: { pairs: 1_000_000, perUser: 10, movies: 10_000, events: [1_000_000, 5_000_000] },
@@ -56,6 +69,7 @@ const SMOKE: Settings = {
   batch: 100,
   single: { users: 1_000, slugs: 100, pool: 256 },
   batched: { users: 1_000, slugs: 100, pool: 16 },
+  hot: { users: 100, slugs: 2, pool: 256 },
   query: { users: 200, perUser: 5, movies: 1_000, seconds: 1, ratePerKind: 20 },
   memory: { pairs: 10_000, events: 20_000, perUser: 10, movies: 1_000, series: { days: 2, movies: 20 } },
   recovery: { pairs: 10_000, perUser: 10, movies: 1_000, events: [10_000, 20_000] },
@@ -63,7 +77,7 @@ const SMOKE: Settings = {
   cluster: { seconds: 1, connections: 16, partitions: 8 },
 };
 
-const SECTIONS = ['ingest', 'query', 'scaling', 'memory', 'recovery', 'cluster'] as const;
+const SECTIONS = ['ingest', 'peers', 'query', 'scaling', 'memory', 'recovery', 'cluster'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const LUA = join(ROOT, 'bench/ingest.lua');
@@ -107,9 +121,13 @@ function series(runs: WrkFigure[]): WrkSeries {
   };
 }
 
-function ingestArgs(s: Settings, mode: 'single' | 'batch', seed: number, rate = 0, ts = false): (string | number)[] {
-  const p = mode === 'single' ? s.single : s.batched;
-  return [mode, mode === 'single' ? 1 : s.batch, p.users, p.slugs, p.pool, seed, Math.round(rate), ts ? 1 : 0];
+type Pool = Settings['single'];
+type LoadMode = 'single' | 'batch' | 'query';
+
+/** ingest.lua's arguments; `pool` defaults to the mode's own (single or batched). */
+function ingestArgs(s: Settings, mode: LoadMode, seed: number, rate = 0, ts = false, pool?: Pool): (string | number)[] {
+  const p = pool ?? (mode === 'batch' ? s.batched : s.single);
+  return [mode, mode === 'batch' ? s.batch : 1, p.users, p.slugs, p.pool, seed, Math.round(rate), ts ? 1 : 0];
 }
 
 interface Target {
@@ -119,23 +137,37 @@ interface Target {
   ts?: boolean;
 }
 
-async function wrkRun(wrk: string, s: Settings, target: Target, mode: 'single' | 'batch', seed: number, seconds = s.seconds, rate = 0): Promise<WrkFigure> {
+async function wrkRun(wrk: string, s: Settings, target: Target, mode: LoadMode, seed: number, seconds = s.seconds, rate = 0, pool?: Pool): Promise<WrkFigure> {
   const r = await runWrk({
     wrk,
     url: `${target.url}/events`,
     script: LUA,
     seconds,
     connections: s.connections,
-    args: ingestArgs(s, mode, seed, rate, target.ts),
+    args: ingestArgs(s, mode, seed, rate, target.ts, pool),
     watch: target.watch,
   });
-  return figure(r, mode === 'single' ? 1 : s.batch);
+  return figure(r, mode === 'batch' ? s.batch : 1);
 }
 
-async function startCeiling(): Promise<{ child: ChildProcess; target: Target; stop: () => Promise<void> }> {
+interface ServerProcess {
+  target: Target;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts one of the bench's own servers (dist/bench/<script>.js: the ceiling, a peer) on a free
+ * port and waits until it prints "listening". `watch` adds processes it starts (Redis) by label.
+ */
+async function startServer(
+  script: string,
+  label: string,
+  env: Record<string, string> = {},
+  watch: (pid: number) => Record<string, number> = () => ({}),
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/ceiling.js')], {
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1' },
+  const child = spawn(process.execPath, [join(ROOT, `dist/bench/${script}.js`)], {
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((ok, fail) => {
@@ -144,18 +176,19 @@ async function startCeiling(): Promise<{ child: ChildProcess; target: Target; st
       out += d.toString();
       if (out.includes('listening')) ok();
     });
-    child.once('exit', (code) => fail(new Error(`ceiling server exited ${code}`)));
+    child.once('exit', (code) => fail(new Error(`${script} exited ${code}`)));
   });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
   return {
-    child,
-    target: { url: `http://127.0.0.1:${port}`, watch: { ceiling: child.pid! } },
+    target: { url: `http://127.0.0.1:${port}`, watch: { [label]: child.pid!, ...watch(child.pid!) } },
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
     },
   };
 }
+
+const startCeiling = (): Promise<ServerProcess> => startServer('ceiling', 'ceiling');
 
 async function serviceTarget(svc: BenchService): Promise<Target> {
   const [front] = await svc.pids('wt-front');
@@ -238,6 +271,90 @@ async function ingestSection(wrk: string, s: Settings, out: Results): Promise<vo
       await x.stop();
       x.cleanup();
     }
+  }
+}
+
+/** redis-server's path, or null: the Fastify + Redis peer needs Debian's redis-server. */
+function findRedisServer(): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/bin', '/usr/sbin')) {
+    if (dir && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server');
+  }
+  return null;
+}
+
+const PEER_LABEL: Record<PeerSystem, string> = {
+  ceiling: 'ceiling',
+  service: 'service',
+  plain: 'plain single process',
+  fastifyRedis: 'Fastify + Redis',
+};
+
+/**
+ * Issue 13: the service (default settings: DURABILITY=fsync, default SHARDS) beside the ceiling
+ * and two peers written in bench/peers (the plain single-process design, with the same
+ * durability; Fastify + Redis, AOF everysec), each with its own store. Every load runs on every
+ * system in turn, run by run, with the same request pools: single events over many users, single
+ * events over few hot users, 100-event arrays, then GETs of user, pair and movie totals over the
+ * hot users (ingested by then, so every GET finds its name).
+ */
+async function peersSection(wrk: string, s: Settings, out: Results): Promise<void> {
+  const skipped: string[] = [];
+  const systems: Partial<Record<PeerSystem, ServerProcess>> = {};
+  const services: BenchService[] = [];
+  const dirs: string[] = [];
+  const dir = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'wt-peer-'));
+    dirs.push(d);
+    return d;
+  };
+  try {
+    systems.ceiling = await startCeiling();
+    const svc = await BenchService.start({ shards: SHARDS });
+    services.push(svc);
+    systems.service = { target: await serviceTarget(svc), stop: () => Promise.resolve() };
+    systems.plain = await startServer('peers/plain', 'plain', { DATA_DIR: dir() });
+    const redis = findRedisServer();
+    if (redis) {
+      const env = { DATA_DIR: dir(), REDIS_PORT: String(await freePort()), REDIS_SERVER: redis };
+      systems.fastifyRedis = await startServer('peers/fastify-redis', 'fastify', env, (pid) => ({ redis: childrenOf(pid)[0] ?? NaN }));
+    } else {
+      skipped.push('Fastify + Redis: redis-server is not installed (apt-get install redis-server)');
+      say('peers: redis-server not found, Fastify + Redis skipped');
+    }
+    const running = PEER_SYSTEMS.filter((x) => systems[x]);
+    const loads: Record<PeerLoad, [LoadMode, Pool]> = {
+      single: ['single', s.single],
+      singleHot: ['single', s.hot],
+      batch: ['batch', s.batched],
+      query: ['query', s.hot],
+    };
+    const result: NonNullable<Results['peers']> = { skipped, loads: {} };
+    for (const name of PEER_LOADS) {
+      const [mode, pool] = loads[name];
+      if (mode === 'query') {
+        // One event for every hot pair, so that every GET of the pool finds its name (a 404 is an error to wrk).
+        const pairs = pool.users * pool.slugs;
+        const event = (i: number): string => eventJson(userName(Math.floor(i / pool.slugs)), slugName(i % pool.slugs), 0);
+        for (const x of running) if (x !== 'ceiling') await load(Number(new URL(systems[x]!.target.url).port), pairs, event);
+      }
+      if (s.warmupSeconds > 0) for (const x of running) await wrkRun(wrk, s, systems[x]!.target, mode, 99, s.warmupSeconds, 0, pool);
+      const runs: Partial<Record<PeerSystem, WrkFigure[]>> = {};
+      for (let i = 0; i < s.runs; i++) {
+        for (const x of running) (runs[x] ??= []).push(await wrkRun(wrk, s, systems[x]!.target, mode, i + 1, s.seconds, 0, pool));
+        say(
+          `peers ${name} run ${i + 1}: ${running.map((x) => `${PEER_LABEL[x]} ${fmt(runs[x]![i]!.eventsPerS)}`).join(', ')} ${mode === 'batch' ? 'events' : 'requests'}/s`,
+        );
+      }
+      result.loads[name] = Object.fromEntries(running.map((x) => [x, series(runs[x]!)]));
+    }
+    out.peers = result;
+  } finally {
+    for (const x of PEER_SYSTEMS) await systems[x]?.stop();
+    for (const svc of services) {
+      await svc.stop();
+      svc.cleanup();
+    }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -646,6 +763,7 @@ async function main(): Promise<void> {
     `${smoke ? 'smoke' : 'full'} run: ${[...sections].join(', ')}; ${results.meta.machine.cores} cores, node ${process.version}, wrk ${results.meta.machine.wrk}`,
   );
   if (sections.has('ingest')) await ingestSection(wrk, s, results);
+  if (sections.has('peers')) await peersSection(wrk, s, results);
   if (sections.has('query')) await querySection(wrk, s, results);
   if (sections.has('scaling')) await scalingSection(wrk, s, results);
   if (sections.has('memory')) await memorySection(s, results);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import t from 'tap';
-import type { Results, WrkSeries } from '../../bench/types.js';
+import { PEER_LOADS, PEER_SYSTEMS, type Results, type WrkSeries } from '../../bench/types.js';
 import { findWrk } from '../../bench/wrk.js';
 
 // The benchmark suite in its smoke form (every section, tiny, once): keeps scripts/bench.ts and
@@ -28,7 +28,7 @@ t.test(
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
       // The bench bounds every step itself; this only stops a hang from blocking the suite.
-      const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
+      const timer = setTimeout(() => child.kill('SIGTERM'), 420_000);
       child.on('exit', (code) => {
         clearTimeout(timer);
         ok({ code, output });
@@ -56,6 +56,16 @@ t.test(
     measured('ingest-single, insights in use', r.ingestSingleInsights);
     measured('ingest-batch, insights in use', r.ingestBatchInsights);
     t.equal(r.ingestSingleInsights?.errors, 0, 'no ingest request with ts failed');
+    // Issue 13's peers: every load on the service, the ceiling and both peers (redis-server is
+    // installed by .ci/run), and the peers answer what they are sent.
+    t.same(r.peers?.skipped, [], 'every peer ran (Fastify + Redis needs redis-server)');
+    for (const load of PEER_LOADS) {
+      for (const system of PEER_SYSTEMS) {
+        const s = r.peers?.loads[load]?.[system];
+        measured(`peers ${load}: ${system}`, s);
+        t.equal(s?.errors, 0, `peers ${load}: every ${system} request answered 2xx`);
+      }
+    }
     measured('query-under-load ingest', r.query?.ingest);
     t.equal(r.ingestSingle?.errors, 0, 'no ingest request failed');
     t.equal(r.ingestBatch?.errors, 0, 'no batch request failed');
