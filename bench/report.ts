@@ -48,7 +48,13 @@ function cpuLine(name: string, s: WrkSeries | undefined): string | null {
   return `| ${name} | ${dec(s.wrkCores.median)} (${spread(s.wrkCores, (n) => dec(n))}) | ${procs} | ${dec(s.otherCores.median)} (${spread(s.otherCores, (n) => dec(n))}) | ${int(s.errors)} |`;
 }
 
-const PEER_NAMES: Record<PeerSystem, string> = { ceiling: 'ceiling', service: '**service**', plain: 'plain single process', fastifyRedis: 'Fastify + Redis' };
+const PEER_NAMES: Record<PeerSystem, string> = {
+  ceiling: 'ceiling',
+  service: '**service**',
+  before: 'service before the change',
+  plain: 'plain single process',
+  fastifyRedis: 'Fastify + Redis',
+};
 
 const PEER_LOAD_NAMES: Record<PeerLoad, string> = {
   single: 'single events, many users: requests/s',

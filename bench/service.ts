@@ -35,6 +35,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Give up waiting for /readyz after this long. */
   readyTimeoutMs?: number;
+  /** Another checkout, built, to run instead of this one (A/B runs: BENCH_BEFORE). */
+  root?: string;
 }
 
 /** A shard's "recovered ... in N ms" log line. */
@@ -97,7 +99,12 @@ export class BenchService {
       ...o.env,
     };
     const t0 = performance.now();
-    const child = spawn(process.execPath, [PM2_RUNTIME, 'ecosystem.config.js'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [PM2_RUNTIME, 'ecosystem.config.js'], {
+      cwd: o.root ?? ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service = new BenchService(child, port, dataDir, pm2Home, env);
     let exited = false;
     void service.exit.then(() => (exited = true));

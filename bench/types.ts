@@ -138,7 +138,8 @@ export interface Results {
 
 export const PEER_LOADS = ['single', 'singleHot', 'batch', 'query'] as const;
 export type PeerLoad = (typeof PEER_LOADS)[number];
-export const PEER_SYSTEMS = ['ceiling', 'service', 'plain', 'fastifyRedis'] as const;
+/** `before`: another build of the service (BENCH_BEFORE=checkout), for A/B runs of a change. */
+export const PEER_SYSTEMS = ['ceiling', 'service', 'before', 'plain', 'fastifyRedis'] as const;
 export type PeerSystem = (typeof PEER_SYSTEMS)[number];
 
 /** The series' allocated sizes after `days` of minute traffic on `movies` movies (bench/series-size). */

@@ -5,8 +5,11 @@
  *   npm run bench                      full suite (~9 min): bench/results.json + BENCHMARKS.md
  *   npm run bench -- --smoke           every section, tiny and once (seconds); results in bench/out/smoke
  *   npm run bench -- --only=ingest,query   some sections (ingest, peers, query, scaling, memory, recovery, cluster)
- *   npm run bench -- --profile         front and shard under --cpu-prof, single and batch ingest
+ *   npm run bench -- --profile         front and shard under --cpu-prof: single and batch ingest, GETs (PROFILE_LOADS=query,...: some)
  *   --out=DIR                          where results.json goes (and no BENCHMARKS.md update)
+ *   BENCH_BEFORE=DIR                   the peers section also runs the service built in checkout DIR
+ *                                      ("before"), run by run beside this one: A/B of a change
+ *   PEERS=service,before PEER_LOADS=query   the peers section runs only these systems and loads
  *   --render=FILE                      BENCHMARKS.md and bench/results.json from an earlier results.json (with --out: print the table only)
  *
  * All load goes to 127.0.0.1, every run is bounded in time, every service gets its own temp
@@ -285,6 +288,7 @@ function findRedisServer(): string | null {
 const PEER_LABEL: Record<PeerSystem, string> = {
   ceiling: 'ceiling',
   service: 'service',
+  before: 'before',
   plain: 'plain single process',
   fastifyRedis: 'Fastify + Redis',
 };
@@ -308,13 +312,24 @@ async function peersSection(wrk: string, s: Settings, out: Results): Promise<voi
     return d;
   };
   try {
-    systems.ceiling = await startCeiling();
-    const svc = await BenchService.start({ shards: SHARDS });
-    services.push(svc);
-    systems.service = { target: await serviceTarget(svc), stop: () => Promise.resolve() };
-    systems.plain = await startServer('peers/plain', 'plain', { DATA_DIR: dir() });
+    // PEERS=service,before,... runs some of them only (A/B runs of a change).
+    const only = process.env.PEERS?.split(',');
+    const wanted = (x: PeerSystem): boolean => !only || only.includes(x);
+    if (wanted('ceiling')) systems.ceiling = await startCeiling();
+    for (const [x, root] of [
+      ['service', undefined],
+      ['before', process.env.BENCH_BEFORE],
+    ] as const) {
+      if (!wanted(x) || (x === 'before' && !root)) continue;
+      const svc = await BenchService.start({ shards: SHARDS, root });
+      services.push(svc);
+      systems[x] = { target: await serviceTarget(svc), stop: () => Promise.resolve() };
+    }
+    if (wanted('plain')) systems.plain = await startServer('peers/plain', 'plain', { DATA_DIR: dir() });
     const redis = findRedisServer();
-    if (redis) {
+    if (!wanted('fastifyRedis')) {
+      // not asked for
+    } else if (redis) {
       const env = { DATA_DIR: dir(), REDIS_PORT: String(await freePort()), REDIS_SERVER: redis };
       systems.fastifyRedis = await startServer('peers/fastify-redis', 'fastify', env, (pid) => ({ redis: childrenOf(pid)[0] ?? NaN }));
     } else {
@@ -329,7 +344,7 @@ async function peersSection(wrk: string, s: Settings, out: Results): Promise<voi
       query: ['query', s.hot],
     };
     const result: NonNullable<Results['peers']> = { skipped, loads: {} };
-    for (const name of PEER_LOADS) {
+    for (const name of PEER_LOADS.filter((l) => !process.env.PEER_LOADS || process.env.PEER_LOADS.split(',').includes(l))) {
       const [mode, pool] = loads[name];
       if (mode === 'query') {
         // One event for every hot pair, so that every GET of the pool finds its name (a 404 is an error to wrk).
@@ -636,7 +651,8 @@ async function profile(wrk: string, s: Settings): Promise<void> {
   const base = join(ROOT, 'bench/out/profile');
   rmSync(base, { recursive: true, force: true });
   const summaries: ProfiledRun[] = [];
-  for (const mode of ['single', 'batch'] as const) {
+  const only = process.env.PROFILE_LOADS?.split(',');
+  for (const mode of (['single', 'batch', 'query'] as const).filter((m) => !only || only.includes(m))) {
     const dir = join(base, mode);
     mkdirSync(dir, { recursive: true });
     // pm2 cannot pass --cpu-prof (not allowed in NODE_OPTIONS): run the processes directly.
@@ -648,8 +664,11 @@ async function profile(wrk: string, s: Settings): Promise<void> {
       const watch: Record<string, number> = { front };
       svc.shards.forEach((c, k) => (watch[`shard${k}`] = c.pid!));
       const target: Target = { url: svc.url, watch };
-      await wrkRun(wrk, s, target, mode, 99, 2);
-      f = await wrkRun(wrk, s, target, mode, 1, 10);
+      // The query load: GETs of the peers section over the hot pairs, ingested first.
+      const pool = mode === 'query' ? s.hot : undefined;
+      if (pool) await load(svc.port, pool.users * pool.slugs, (i) => eventJson(userName(Math.floor(i / pool.slugs)), slugName(i % pool.slugs), 0));
+      await wrkRun(wrk, s, target, mode, 99, 2, 0, pool);
+      f = await wrkRun(wrk, s, target, mode, 1, 10, 0, pool);
     } finally {
       await svc.stop();
     }

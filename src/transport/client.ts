@@ -97,7 +97,8 @@ export class ShardClient {
     });
     socket.on('error', () => {}); // 'close' follows and handles it
     socket.on('close', () => this.onClose(socket));
-    this.outbox = new Outbox(socket);
+    // One write per turn: each HTTP request queues its frame from its own callback.
+    this.outbox = new Outbox(socket, 'turn');
   }
 
   private onFrame(kind: number, id: number, body: Buffer): void {

@@ -1,16 +1,27 @@
 import type { Socket } from 'node:net';
 
 /**
- * Collects the frames queued by one callback and sends them in one write, one syscall for many
- * frames. The flush is a microtask: it runs right after the callback that queued the frames (a
- * socket read with many requests, or an LMDB commit that settles many batches), so batching adds
- * no event-loop turn of latency. (Coalescing across HTTP requests is IngestBatcher's job.)
+ * When queued frames go out: 'callback' right after the callback that queued them (a microtask:
+ * a socket read with many requests, or an LMDB commit that settles many batches, makes one
+ * write and no extra turn of latency); 'turn' once per event-loop turn (setImmediate), for a
+ * sender whose frames each come from their own callback (the front: one uWebSockets.js callback
+ * per HTTP request), so the requests of one turn share one write and one wake-up of the reader.
  */
+export type FlushOn = 'callback' | 'turn';
+
+/** Collects frames and sends them in one write, one syscall for many frames. */
 export class Outbox {
   private frames: Buffer[] = [];
   private scheduled = false;
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
 
-  constructor(private readonly socket: Socket) {}
+  constructor(
+    private readonly socket: Socket,
+    private readonly flushOn: FlushOn = 'callback',
+  ) {}
 
   /** Queues a frame; `now` writes it (and anything queued) at once, for callers that already batch. */
   send(frame: Buffer, now = false): void {
@@ -21,10 +32,8 @@ export class Outbox {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(() => {
-        this.scheduled = false;
-        this.flush();
-      });
+      if (this.flushOn === 'turn') setImmediate(this.flushSoon);
+      else queueMicrotask(this.flushSoon);
     }
   }
 

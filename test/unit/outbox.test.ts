@@ -117,3 +117,33 @@ t.test('frames for a socket that is no longer writable are dropped without an er
   await microtasks();
   t.equal(writes.length, 0, 'nothing written to a destroyed socket');
 });
+
+t.test("'turn': frames sent from separate callbacks of one turn share one write", async (t) => {
+  const { socket, writes, arrived } = await pair(t);
+  const outbox = new Outbox(socket, 'turn');
+  // Three callbacks in one turn, each with its microtasks drained, as uWebSockets.js calls a
+  // handler per HTTP request.
+  for (const [id, text] of [
+    [1, 'a'],
+    [2, 'bb'],
+    [3, 'ccc'],
+  ] as const) {
+    outbox.send(frame(id, text));
+    await Promise.resolve();
+  }
+  t.equal(writes.length, 0, 'nothing written before the end of the turn');
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  t.equal(writes.length, 1, 'one write for the turn');
+  await until(() => arrived.length === 3);
+  t.same(
+    arrived.map(([, id]) => id),
+    [1, 2, 3],
+    'in send order',
+  );
+  // The callback flush, for comparison: a microtask boundary is enough to write.
+  const callback = new Outbox(socket);
+  callback.send(frame(4, 'd'));
+  await Promise.resolve();
+  await Promise.resolve();
+  t.equal(writes.length, 2, "'callback' writes right after its callback");
+});
