@@ -104,6 +104,10 @@ try {
   const killedAt = await crashHost(hosts[0]!);
   await allPartitionsWritable(hosts[1]!.url, partitions, 'bench', 60_000);
   console.log(JSON.stringify({ killToServedMs: Math.round(performance.now() - killedAt), partitions }));
+} catch (err) {
+  // What the hosts printed (pm2-runtime and their processes' logs) says why, not just that.
+  for (const h of hosts) console.error(`--- ${h.url}: last output\n${h.output.slice(-4000)}`);
+  throw err;
 } finally {
   for (const h of hosts) await h.dispose().catch(() => {});
   await nats.dispose();
