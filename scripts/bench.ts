@@ -2,7 +2,7 @@
  * `npm run bench`: the benchmark suite of BENCHMARKS.md (issue 6). Builds nothing and installs
  * nothing (npm run bench builds first); needs wrk (`apt-get install wrk`).
  *
- *   npm run bench                      full suite (~9 min): bench/results.json + BENCHMARKS.md
+ *   npm run bench                      full suite (~22 min on 2 cores): bench/results.json + BENCHMARKS.md
  *   npm run bench -- --smoke           every section, tiny and once (seconds); results in bench/out/smoke
  *   npm run bench -- --only=ingest,query   some sections (ingest, peers, query, scaling, memory, recovery, cluster)
  *   npm run bench -- --profile         front and shard under --cpu-prof: single and batch ingest, GETs (PROFILE_LOADS=query,...: some)

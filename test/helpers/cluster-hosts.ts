@@ -240,7 +240,9 @@ export async function twoHostFixture(t: Test, partitions: number): Promise<{ nat
   const nats = await NatsCluster.start();
   t.teardown(() => nats.dispose());
   let hosts: Service[] = [];
-  t.afterEach(async () => {
+  t.afterEach(async (t) => {
+    // A failed subtest gets what the hosts printed (their members' logs): why, not just that.
+    if (!t.passing()) for (const h of hosts) t.comment(`--- ${h.url}: last output\n${h.output.slice(-6000)}`);
     for (const h of hosts) await h.dispose().catch(() => {});
     hosts = [];
   });
