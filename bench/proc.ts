@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ); 100 on every Linux we run on. */
 let hz = 0;
@@ -100,4 +101,12 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** The first `name` on PATH (then /usr/bin, /usr/sbin, /usr/local/bin) that `works`, or null. */
+export function findExecutable(name: string, works: (path: string) => boolean = existsSync): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/bin', '/usr/sbin', '/usr/local/bin')) {
+    if (dir && works(join(dir, name))) return join(dir, name);
+  }
+  return null;
 }

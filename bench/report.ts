@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProfileSummary } from './cpuprofile.js';
 import { QUERY_KINDS } from './query-client.js';
 import { stat, type Stat } from './stats.js';
-import { PEER_LOADS, PEER_SYSTEMS, type ClusterRun, type PeerLoad, type PeerSystem, type Results, type WrkSeries } from './types.js';
+import { PEER_LOADS, PEER_NAMES, PEER_SYSTEMS, type ClusterRun, type PeerLoad, type PeerSystem, type Results, type WrkSeries } from './types.js';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const dec = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -48,13 +48,8 @@ function cpuLine(name: string, s: WrkSeries | undefined): string | null {
   return `| ${name} | ${dec(s.wrkCores.median)} (${spread(s.wrkCores, (n) => dec(n))}) | ${procs} | ${dec(s.otherCores.median)} (${spread(s.otherCores, (n) => dec(n))}) | ${int(s.errors)} |`;
 }
 
-const PEER_NAMES: Record<PeerSystem, string> = {
-  ceiling: 'ceiling',
-  service: '**service**',
-  before: 'service before the change',
-  plain: 'plain single process',
-  fastifyRedis: 'Fastify + Redis',
-};
+/** A system's name in the peers table, the service's in bold. */
+const peerName = (x: PeerSystem): string => (x === 'service' ? `**${PEER_NAMES[x]}**` : PEER_NAMES[x]);
 
 const PEER_LOAD_NAMES: Record<PeerLoad, string> = {
   single: 'single events, many users: requests/s',
@@ -78,7 +73,7 @@ function peersMarkdown(r: Results): string[] {
   const systems = PEER_SYSTEMS.filter((x) => PEER_LOADS.some((l) => p.loads[l]?.[x]));
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   const rows = [
-    line(['load', ...systems.map((x) => `${PEER_NAMES[x]} median (p99 ms)`), 'service ÷ peer (target)', 'status']),
+    line(['load', ...systems.map((x) => `${peerName(x)} median (p99 ms)`), 'service ÷ peer (target)', 'status']),
     line(['---', ...systems.map(() => '---:'), '---', '---']),
   ];
   for (const load of PEER_LOADS) {
@@ -92,8 +87,8 @@ function peersMarkdown(r: Results): string[] {
       if (x === 'service' || !l[x]) continue;
       const target = PEER_TARGETS[load][x];
       const ratio = service / rate(x);
-      ratios.push(`${dec(ratio)}× ${x === 'ceiling' ? 'ceiling' : PEER_NAMES[x]}${target ? ` (≥ ${target}×)` : ''}`);
-      if (target) verdicts.push(`${x === 'ceiling' ? 'ceiling' : PEER_NAMES[x]}: ${verdict(ratio, target, true)}`);
+      ratios.push(`${dec(ratio)}× ${PEER_NAMES[x]}${target ? ` (≥ ${target}×)` : ''}`);
+      if (target) verdicts.push(`${PEER_NAMES[x]}: ${verdict(ratio, target, true)}`);
     }
     if (load === 'batch' && l.service) {
       ratios.push('p99 (≤ 50 ms)');
@@ -108,7 +103,7 @@ function peersMarkdown(r: Results): string[] {
       ]),
     );
   }
-  const cpu = PEER_LOADS.flatMap((load) => systems.map((x) => cpuLine(`${PEER_NAMES[x]}, ${load}`, p.loads[load]?.[x]))).filter((x): x is string => x !== null);
+  const cpu = PEER_LOADS.flatMap((load) => systems.map((x) => cpuLine(`${peerName(x)}, ${load}`, p.loads[load]?.[x]))).filter((x): x is string => x !== null);
   return [
     '### Side by side with the peers (issue 13)',
     '',

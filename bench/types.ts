@@ -141,6 +141,13 @@ export type PeerLoad = (typeof PEER_LOADS)[number];
 /** `before`: another build of the service (BENCH_BEFORE=checkout), for A/B runs of a change. */
 export const PEER_SYSTEMS = ['ceiling', 'service', 'before', 'plain', 'fastifyRedis'] as const;
 export type PeerSystem = (typeof PEER_SYSTEMS)[number];
+export const PEER_NAMES: Record<PeerSystem, string> = {
+  ceiling: 'ceiling',
+  service: 'service',
+  before: 'service before the change',
+  plain: 'plain single process',
+  fastifyRedis: 'Fastify + Redis',
+};
 
 /** The series' allocated sizes after `days` of minute traffic on `movies` movies (bench/series-size). */
 export interface SeriesSize {

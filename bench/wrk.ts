@@ -1,16 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { cpuSeconds, machineTicks } from './proc.js';
+import { cpuSeconds, findExecutable, machineTicks } from './proc.js';
 
 /** wrk's path, or null when it is not installed. */
 export function findWrk(): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/bin', '/usr/local/bin')) {
-    if (!dir) continue;
-    const out = versionOutput(join(dir, 'wrk'));
-    if (out !== null) return join(dir, 'wrk');
-  }
-  return null;
+  return findExecutable('wrk', (path) => versionOutput(path) !== null);
 }
 
 /** What `wrk -v` prints (it exits 1 after printing), or null if it cannot run. */

@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { summarizeFile } from '../bench/cpuprofile.js';
 import { eventJson, load, pairNames, slugName, userName } from '../bench/load.js';
-import { childrenOf, filesystemOf, machineInfo, rssOf, sumRss } from '../bench/proc.js';
+import { childrenOf, filesystemOf, findExecutable, machineInfo, rssOf, sumRss } from '../bench/proc.js';
 import { QUERY_KINDS, runQueryClient, type QueryClientConfig, type QueryClientResult } from '../bench/query-client.js';
 import { DirectService } from '../bench/direct.js';
 import { profileMarkdown, resultsMarkdown, updateSection, type ProfiledRun } from '../bench/report.js';
@@ -29,6 +29,7 @@ import { BenchService, freePort, killEverything, ROOT, sleep, type Recovery } fr
 import { stat, type Stat } from '../bench/stats.js';
 import {
   PEER_LOADS,
+  PEER_NAMES,
   PEER_SYSTEMS,
   type ClusterLoad,
   type ClusterRun,
@@ -277,21 +278,10 @@ async function ingestSection(wrk: string, s: Settings, out: Results): Promise<vo
   }
 }
 
-/** redis-server's path, or null: the Fastify + Redis peer needs Debian's redis-server. */
-function findRedisServer(): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/bin', '/usr/sbin')) {
-    if (dir && existsSync(join(dir, 'redis-server'))) return join(dir, 'redis-server');
-  }
-  return null;
+/** One event (at 0) for every user × slug of a pool, so that GETs drawn from it find their names. */
+function loadEveryPair(port: number, pool: Pool): Promise<unknown> {
+  return load(port, pool.users * pool.slugs, (i) => eventJson(userName(Math.floor(i / pool.slugs)), slugName(i % pool.slugs), 0));
 }
-
-const PEER_LABEL: Record<PeerSystem, string> = {
-  ceiling: 'ceiling',
-  service: 'service',
-  before: 'before',
-  plain: 'plain single process',
-  fastifyRedis: 'Fastify + Redis',
-};
 
 /**
  * Issue 13: the service (default settings: DURABILITY=fsync, default SHARDS) beside the ceiling
@@ -326,7 +316,8 @@ async function peersSection(wrk: string, s: Settings, out: Results): Promise<voi
       systems[x] = { target: await serviceTarget(svc), stop: () => Promise.resolve() };
     }
     if (wanted('plain')) systems.plain = await startServer('peers/plain', 'plain', { DATA_DIR: dir() });
-    const redis = findRedisServer();
+    // The Fastify + Redis peer needs Debian's redis-server.
+    const redis = findExecutable('redis-server');
     if (!wanted('fastifyRedis')) {
       // not asked for
     } else if (redis) {
@@ -348,16 +339,14 @@ async function peersSection(wrk: string, s: Settings, out: Results): Promise<voi
       const [mode, pool] = loads[name];
       if (mode === 'query') {
         // One event for every hot pair, so that every GET of the pool finds its name (a 404 is an error to wrk).
-        const pairs = pool.users * pool.slugs;
-        const event = (i: number): string => eventJson(userName(Math.floor(i / pool.slugs)), slugName(i % pool.slugs), 0);
-        for (const x of running) if (x !== 'ceiling') await load(Number(new URL(systems[x]!.target.url).port), pairs, event);
+        for (const x of running) if (x !== 'ceiling') await loadEveryPair(Number(new URL(systems[x]!.target.url).port), pool);
       }
       if (s.warmupSeconds > 0) for (const x of running) await wrkRun(wrk, s, systems[x]!.target, mode, 99, s.warmupSeconds, 0, pool);
       const runs: Partial<Record<PeerSystem, WrkFigure[]>> = {};
       for (let i = 0; i < s.runs; i++) {
         for (const x of running) (runs[x] ??= []).push(await wrkRun(wrk, s, systems[x]!.target, mode, i + 1, s.seconds, 0, pool));
         say(
-          `peers ${name} run ${i + 1}: ${running.map((x) => `${PEER_LABEL[x]} ${fmt(runs[x]![i]!.eventsPerS)}`).join(', ')} ${mode === 'batch' ? 'events' : 'requests'}/s`,
+          `peers ${name} run ${i + 1}: ${running.map((x) => `${PEER_NAMES[x]} ${fmt(runs[x]![i]!.eventsPerS)}`).join(', ')} ${mode === 'batch' ? 'events' : 'requests'}/s`,
         );
       }
       result.loads[name] = Object.fromEntries(running.map((x) => [x, series(runs[x]!)]));
@@ -666,7 +655,7 @@ async function profile(wrk: string, s: Settings): Promise<void> {
       const target: Target = { url: svc.url, watch };
       // The query load: GETs of the peers section over the hot pairs, ingested first.
       const pool = mode === 'query' ? s.hot : undefined;
-      if (pool) await load(svc.port, pool.users * pool.slugs, (i) => eventJson(userName(Math.floor(i / pool.slugs)), slugName(i % pool.slugs), 0));
+      if (pool) await loadEveryPair(svc.port, pool);
       await wrkRun(wrk, s, target, mode, 99, 2, 0, pool);
       f = await wrkRun(wrk, s, target, mode, 1, 10, 0, pool);
     } finally {

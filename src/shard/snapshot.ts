@@ -89,10 +89,10 @@ export function encodeSnapshot(record: SnapshotRecord): Buffer {
 }
 
 /**
- * "WTS1" | crc32 | the msgpack map `{...meta, columns: {name: bin}}`, written into one buffer
- * of the final size: the same bytes packr.pack would give, without its growing buffer and the
- * copies after it (at 1M pairs those stalled the shard's loop for ~0.6 s per snapshot,
- * mostly page faults of buffers it allocated, filled and dropped).
+ * "WTS1" | crc32 | the msgpack map `{...meta, columns: {name: bin32}}`, written into one buffer
+ * of the final size and read by the same decoder as packr.pack's output, without packr's growing
+ * buffer and the copies after it (at 1M pairs those stalled the shard's loop for ~0.6 s per
+ * snapshot, mostly page faults of buffers allocated, filled and dropped).
  */
 function frameBody(meta: Record<string, unknown>, columns: [string, Column][]): Buffer {
   const metaBytes = packr.pack(meta);
@@ -101,7 +101,7 @@ function frameBody(meta: Record<string, unknown>, columns: [string, Column][]): 
   const entries = metaBytes.readUInt16BE(1) + 1;
   const columnsKey = packr.pack('columns');
   const names = columns.map(([name]) => packr.pack(name));
-  let size = 8 + 3 + (metaBytes.length - 3) + columnsKey.length + 3;
+  let size = 8 + metaBytes.length + columnsKey.length + 3; // header, meta, "columns", map16 head
   columns.forEach(([, c], i) => (size += names[i]!.length + 5 + c.byteLength)); // bin32 head: 5 bytes
   const out = Buffer.allocUnsafe(size);
   let at = 8;
