@@ -12,7 +12,7 @@ t.test('defaults', async (t) => {
     natsUrls: ['nats://127.0.0.1:4222'],
     cluster: 'watch-time',
     nodeId: 'box-8001',
-    partitions: 32,
+    partitions: 64,
     replicas: 3,
   });
   t.equal(defaultNodeId('web.example.org', undefined), 'web_example_org-8000');
