@@ -2,7 +2,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProfileSummary } from './cpuprofile.js';
 import { QUERY_KINDS } from './query-client.js';
 import { stat, type Stat } from './stats.js';
-import { PEER_LOADS, PEER_NAMES, PEER_SYSTEMS, type ClusterRun, type PeerLoad, type PeerSystem, type Results, type WrkSeries } from './types.js';
+import {
+  PEER_LOADS,
+  PEER_NAMES,
+  PEER_SYSTEMS,
+  type ClusterRun,
+  type EngineAloneRun,
+  type PeerLoad,
+  type PeerSystem,
+  type Results,
+  type WrkSeries,
+} from './types.js';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const dec = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -481,6 +491,33 @@ export function resultsMarkdown(r: Results): string {
         ...none,
       },
     );
+    const withEngine = runs.filter((x) => x.engine).map((x) => x.engine!);
+    if (withEngine.length > 0) {
+      const e = (shape: 'batch' | 'single'): Stat => stat(withEngine.map((x) => x[shape].eventsPerSec));
+      const one = withEngine[0]!;
+      const shapeOf = (x: EngineAloneRun): string =>
+        `${x.inFlight} requests in flight as ${x.callersPerPartition} item${x.callersPerPartition > 1 ? 's' : ''} of ${x.eventsPerItem} events (${x.itemBytes} B) per partition`;
+      rows.push(
+        {
+          name: 'cluster',
+          figure: `the engine alone, the batch load's log items: fenced R3 appends from one process, nothing else running, ${runs[0]!.partitions} partitions, ${shapeOf(one.batch)}: events/s`,
+          median: int(e('batch').median),
+          range: spread(e('batch'), int),
+          ceiling: '',
+          target: 'ceiling for the 250,000 above',
+          status: `the service reached ${pct(b.median / e('batch').median)} of it`,
+        },
+        {
+          name: 'cluster',
+          figure: `the engine alone, the single load's log items (${shapeOf(one.single)}): events/s`,
+          median: int(e('single').median),
+          range: spread(e('single'), int),
+          ceiling: '',
+          target: 'ceiling for the 8,000 above',
+          status: `the service reached ${pct(sg.median / e('single').median)} of it`,
+        },
+      );
+    }
     const join = of((x) => x.joinMs);
     rows.push({
       name: 'cluster',

@@ -183,4 +183,22 @@ export interface ClusterRun {
   /** GETs through one host under the single-event load */
   queries: QueryClientResult | null;
   partitions: number;
+  /** bench/cluster-append with this run's loads' items and requests in flight (absent in runs before it existed) */
+  engine?: { batch: EngineAloneRun; single: EngineAloneRun };
+}
+
+/** The line bench/cluster-append prints: fenced R3 appends from one process, nothing else running. */
+export interface EngineAloneRun {
+  partitions: number;
+  callersPerPartition: number;
+  itemBytes: number;
+  eventsPerItem: number;
+  appendsPerSec: number;
+  eventsPerSec: number;
+  recordsPerSec: number;
+  itemsPerRecord: number;
+  failures: number;
+  clientCpuPct: number;
+  serverCpuPct: number[];
+  inFlight: number;
 }

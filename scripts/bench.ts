@@ -33,6 +33,7 @@ import {
   PEER_SYSTEMS,
   type ClusterLoad,
   type ClusterRun,
+  type EngineAloneRun,
   type PeerLoad,
   type PeerSystem,
   type Results,
@@ -533,8 +534,11 @@ async function seriesSize(w: { days: number; movies: number }): Promise<SeriesSi
 /**
  * Cluster mode (§6), in the same run as the embedded figures: bench/cluster-hosts in its own
  * process per run (3 NATS servers, two hosts on this machine, wrk through both; then kill -9 of a
- * host and the time until every partition is writable through the other). Skipped, saying so,
- * without nats-server ≥ 2.10 (scripts/install-nats-server.sh installs it).
+ * host and the time until every partition is writable through the other). Then the engine alone
+ * (bench/cluster-append, its own NATS cluster): the service's log items for the same loads,
+ * partitions and requests in flight, appended from one process with the whole machine — the
+ * ceiling the engine sets on this machine, as the ceiling server does for HTTP. Skipped, saying
+ * so, without nats-server ≥ 2.10 (scripts/install-nats-server.sh installs it).
  */
 async function clusterSection(s: Settings, out: Results): Promise<void> {
   try {
@@ -548,21 +552,18 @@ async function clusterSection(s: Settings, out: Results): Promise<void> {
   const runs: ClusterRun[] = [];
   for (let r = 0; r < s.runs; r++) {
     const args = ['--seconds', String(c.seconds), '--connections', String(c.connections), '--partitions', String(c.partitions)];
-    const child = spawn(process.execPath, [join(ROOT, 'dist/bench/cluster-hosts.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    const code = await new Promise<number | null>((ok) => child.on('exit', ok));
-    if (code !== 0) throw new Error(`bench/cluster-hosts exited with ${code}`);
-    const lines = text
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Partial<ClusterLoad> & { killToServedMs?: number; joinMs?: number; queries?: QueryClientResult });
+    const lines = (await jsonLinesOf('cluster-hosts', args, {})) as (Partial<ClusterLoad> & {
+      killToServedMs?: number;
+      joinMs?: number;
+      queries?: QueryClientResult;
+    })[];
     const load = (mode: 'batch' | 'single'): ClusterLoad => {
       const l = lines.find((x) => x.mode === mode);
       if (!l) throw new Error(`bench/cluster-hosts printed no ${mode} line`);
       return l as ClusterLoad;
     };
     const kill = lines.find((x) => x.killToServedMs !== undefined);
+    const engine = { batch: await engineAlone('batch', c), single: await engineAlone('single', c) };
     const run: ClusterRun = {
       batch: load('batch'),
       single: load('single'),
@@ -570,14 +571,42 @@ async function clusterSection(s: Settings, out: Results): Promise<void> {
       joinMs: lines.find((x) => x.joinMs !== undefined)?.joinMs ?? NaN,
       queries: lines.find((x) => x.queries !== undefined)?.queries ?? null,
       partitions: c.partitions,
+      engine,
     };
     runs.push(run);
     say(
-      `cluster run ${r + 1}: batches ${fmt(run.batch.eventsPerS)} events/s (p99 ${run.batch.p99ms} ms), singles ${fmt(run.single.requestsPerS)} requests/s (p99 ${run.single.p99ms} ms), kill -9 of a host to every partition served ${fmt(run.killToServedMs)} ms, join ${fmt(run.joinMs)} ms` +
+      `cluster run ${r + 1}: batches ${fmt(run.batch.eventsPerS)} events/s (p99 ${run.batch.p99ms} ms), singles ${fmt(run.single.requestsPerS)} requests/s (p99 ${run.single.p99ms} ms), kill -9 of a host to every partition served ${fmt(run.killToServedMs)} ms, join ${fmt(run.joinMs)} ms; engine alone: batch shape ${fmt(engine.batch.eventsPerSec)} events/s, single shape ${fmt(engine.single.eventsPerSec)} events/s` +
         (run.queries ? `; query p99 under the single load: ${QUERY_KINDS.map((k) => `${k} ${run.queries![k].p99Ms.toFixed(1)}`).join(' ')} ms` : ''),
     );
   }
   out.cluster = { runs };
+}
+
+/** The JSON lines a bench/ script printed (run in its own process; a non-zero exit throws). */
+async function jsonLinesOf(script: string, args: string[], env: Record<string, string>): Promise<unknown[]> {
+  const child = spawn(process.execPath, [join(ROOT, `dist/bench/${script}.js`), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  const code = await new Promise<number | null>((ok) => child.on('exit', ok));
+  if (code !== 0) throw new Error(`bench/${script} exited with ${code}`);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as unknown);
+}
+
+/** bench/cluster-append with the items and requests in flight of a cluster load: the engine's ceiling. */
+async function engineAlone(shape: 'batch' | 'single', c: Settings['cluster']): Promise<EngineAloneRun> {
+  const lines = await jsonLinesOf('cluster-append', ['--shape', shape, '--in-flight', String(c.connections)], {
+    PARTITIONS: String(c.partitions),
+    RUN_SECONDS: String(c.seconds),
+  });
+  const run = lines.at(-1) as EngineAloneRun | undefined;
+  if (!run || run.failures > 0) throw new Error(`bench/cluster-append --shape ${shape}: ${run ? `${run.failures} failed appends` : 'no result'}`);
+  return run;
 }
 
 /**

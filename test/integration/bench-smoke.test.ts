@@ -103,5 +103,12 @@ t.test(
     t.ok(run && Number.isFinite(run.killToServedMs), 'cluster: kill -9 of a host to every partition served, measured');
     t.ok(run && Number.isFinite(run.joinMs), 'cluster: a joining host taking its share, measured');
     t.ok(run?.queries && run.queries.user.requests > 0 && run.queries.pair.errors === 0, 'cluster: GETs timed under the single-event load, answered 200');
+    t.ok(
+      run?.engine &&
+        run.engine.batch.eventsPerSec > 0 &&
+        run.engine.single.eventsPerSec > 0 &&
+        run.engine.batch.eventsPerItem > run.engine.single.eventsPerItem,
+      'cluster: the engine alone measured with the log items of each load',
+    );
   },
 );
