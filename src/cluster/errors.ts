@@ -39,6 +39,19 @@ export class ForkDetected extends Error {
   }
 }
 
+/** Replay received nothing for a while with records still to read: read on from the last one applied. */
+export class ReplayStalled extends Error {
+  override name = 'ReplayStalled';
+  constructor(
+    readonly partition: number,
+    readonly at: number,
+    readonly until: number,
+    ms: number,
+  ) {
+    super(`partition ${partition}: replay received no record for ${ms} ms at ${at} of ${until}`);
+  }
+}
+
 /** The appender stopped (closed, fenced, lease lost or gave up retrying); nothing more goes through it. */
 export class AppenderClosed extends Error {
   override name = 'AppenderClosed';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Appender, type AppenderOptions } from './appender.js';
 import type { Engine } from './engine.js';
-import { AppenderClosed, Fenced } from './errors.js';
+import { AppenderClosed, Fenced, ReplayStalled } from './errors.js';
 import type { Lease, Leases } from './leases.js';
 import { encodeItems, type LogRecord } from './record.js';
 import type { Snapshot } from './snapshots.js';
@@ -23,7 +23,14 @@ export interface Opened {
   /** Sequence of this owner's first (empty) record, which fences any earlier writer. */
   markerSeq: number;
   ms: number;
+  /** Where the time went: reading the snapshot, replaying, appending the marker (a slow load says which). */
+  phasesMs: { snapshot: number; replay: number; marker: number };
+  /** Replays that stalled and were read on from their last record. */
+  stalls: number;
 }
+
+/** A replay stalling more often than this fails the load (the coordinator gives the lease back and tries later). */
+const MAX_REPLAY_STALLS = 3;
 
 /**
  * Takes up a partition whose lease was just acquired: newest snapshot, replay of the rest of its
@@ -42,15 +49,28 @@ export async function openPartition(
   const log = engine.partitionLog(lease.partition);
   const snapshot = await engine.snapshotStore().get(lease.partition);
   state.restore(snapshot);
+  const phasesMs = { snapshot: performance.now() - start, replay: 0, marker: 0 };
   let last = snapshot?.seq ?? 0;
   let replayed = 0;
+  let stalls = 0;
   const guard = leases.guard(lease);
   for (let attempt = 0; ; attempt++) {
-    for await (const record of log.replay(last)) {
-      state.apply(record);
-      last = record.seq;
-      replayed++;
+    const replayStart = performance.now();
+    for (;;) {
+      try {
+        for await (const record of log.replay(last)) {
+          state.apply(record);
+          last = record.seq;
+          replayed++;
+        }
+        break;
+      } catch (err) {
+        // Every record yielded is applied: read on from the last one with a fresh consumer.
+        if (!(err instanceof ReplayStalled) || ++stalls > MAX_REPLAY_STALLS) throw err;
+      }
     }
+    const markerStart = performance.now();
+    phasesMs.replay += markerStart - replayStart;
     try {
       const markerSeq = await log.store(encodeItems([]), {
         expected: last,
@@ -59,9 +79,11 @@ export async function openPartition(
         retryUntil: performance.now() + (opts.retryForMs ?? 30_000),
         guard,
       });
+      phasesMs.marker += performance.now() - markerStart;
       const appender = new Appender(log, { ...opts, expected: markerSeq, owner: lease.owner, guard, onStored: (r) => state.apply(r) });
-      return { appender, snapshotSeq: snapshot?.seq ?? 0, replayed, markerSeq, ms: performance.now() - start };
+      return { appender, snapshotSeq: snapshot?.seq ?? 0, replayed, markerSeq, ms: performance.now() - start, phasesMs, stalls };
     } catch (err) {
+      phasesMs.marker += performance.now() - markerStart;
       // A straggler of the former owner got in after the replay: read it too (a few times at most).
       if (!(err instanceof Fenced) || attempt >= 3) throw err;
     }

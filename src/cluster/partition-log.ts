@@ -8,7 +8,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { AppendUnconfirmed, Fenced, ForkDetected, NotOwner } from './errors.js';
+import { AppendUnconfirmed, Fenced, ForkDetected, NotOwner, ReplayStalled } from './errors.js';
 import { logStreamName, partitionSubject, streamIndexOf, type Names } from './names.js';
 import { decodeItems, HDR_MSG_ID, HDR_OWNER, HDR_PREV, type LogRecord } from './record.js';
 
@@ -39,6 +39,15 @@ export interface StoreOptions {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A replay pull expires (and is sent again) this often; the client resets the ordered consumer
+ * after two missed heartbeats of half that. The client's default of 30 s let one lost pull hold a
+ * partition's load for tens of seconds.
+ */
+const REPLAY_PULL_EXPIRES_MS = 2000;
+/** No record for this long with records still to read: the replay stops (ReplayStalled) and is read on. */
+const REPLAY_STALL_MS = 8000;
 
 const isWrongLastSequence = (err: unknown): boolean =>
   err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
@@ -136,25 +145,42 @@ export class PartitionLog {
    * snapshot covers) up to the subject's last record as the leader has it when replay starts.
    * Each record must name the previous one as the sequence its writer expected: a break in that
    * chain (a fork, or a record lost) throws ForkDetected. Reads through an ordered consumer
-   * filtered on the subject, in batches.
+   * filtered on the subject, in batches. Nothing received for `stallMs` with records still to
+   * read throws ReplayStalled: the caller has applied every record yielded and reads on from there.
    */
-  async *replay(after: number, opts: { until?: number; batch?: number } = {}): AsyncGenerator<LogRecord> {
+  async *replay(after: number, opts: { until?: number; batch?: number; stallMs?: number } = {}): AsyncGenerator<LogRecord> {
     const until = opts.until ?? (await this.lastSeq());
     if (until <= after) return;
+    const stallMs = opts.stallMs ?? REPLAY_STALL_MS;
     const consumer = await this.orderedConsumer(after + 1);
-    const messages = await consumer.consume({ max_messages: opts.batch ?? 512 });
+    const messages = await consumer.consume({ max_messages: opts.batch ?? 512, expires: REPLAY_PULL_EXPIRES_MS });
     let prev = after;
+    let stalled = false;
+    // Restarted by every record; while the caller applies one (between yields) it does not run.
+    let watchdog: NodeJS.Timeout | undefined;
+    const watch = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        messages.stop();
+      }, stallMs);
+    };
     try {
+      watch();
       for await (const m of messages) {
+        clearTimeout(watchdog);
         const record = recordOf(this.partition, m);
         if (record.prev !== prev) throw new ForkDetected(this.partition, record.seq, record.prev, prev);
         prev = record.seq;
         yield record;
         if (record.seq >= until) break;
+        watch();
       }
     } finally {
+      clearTimeout(watchdog);
       messages.stop();
     }
+    if (stalled && prev < until) throw new ReplayStalled(this.partition, prev, until, stallMs);
     if (prev < until) throw new Error(`partition ${this.partition}: replay stopped at ${prev} before the last record ${until}`);
   }
 

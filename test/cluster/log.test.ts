@@ -2,7 +2,7 @@ import { headers } from '@nats-io/transport-node';
 import t from 'tap';
 import { Appender } from '../../src/cluster/appender.js';
 import { Engine, type EngineConfig } from '../../src/cluster/engine.js';
-import { AppenderClosed, Fenced, ForkDetected } from '../../src/cluster/errors.js';
+import { AppenderClosed, Fenced, ForkDetected, ReplayStalled } from '../../src/cluster/errors.js';
 import { encodeItems, HDR_OWNER, HDR_PREV, type LogRecord } from '../../src/cluster/record.js';
 import { NatsCluster } from '../helpers/nats-cluster.js';
 import { sleep } from '../helpers/service.js';
@@ -250,4 +250,45 @@ t.test('kill -9 of the stream leader during appends: no acknowledged item lost o
   t.equal(lost.length, 0, `0 of ${acked.size} acknowledged items lost`);
   t.equal(doubled.length, 0, 'no item stored twice');
   await nats.restart(victim);
+});
+
+t.test('a replay that receives nothing for a while stops with ReplayStalled at its last record; read on from there, it gets the rest', async (t) => {
+  const engine = await Engine.connect(config());
+  t.teardown(() => engine.close());
+  const log = engine.partitionLog(0);
+  const app = new Appender(log, { expected: 0, owner: 'host-a/1' });
+  for (let i = 0; i < 30; i++) await app.append(item(`r${i}`));
+  const got: string[] = [];
+  let last = 0;
+  const started = performance.now();
+  let stoppedAt = 0;
+  let resume: NodeJS.Timeout | undefined;
+  // Every server stopped (SIGSTOP) mid-replay: the consumer delivers nothing more.
+  const err = await (async () => {
+    for await (const r of log.replay(0, { batch: 1, stallMs: 1000 })) {
+      got.push(...r.items.map((i) => dec.decode(i)));
+      last = r.seq;
+      if (got.length === 10) {
+        stoppedAt = performance.now();
+        for (let i = 0; i < nats.size; i++) await nats.signal(i, 'SIGSTOP');
+        // Without the watchdog the replay would wait for ever: resume the servers anyway, later.
+        resume = setTimeout(() => void Promise.all([0, 1, 2].map((i) => nats.signal(i, 'SIGCONT'))), 15_000);
+      }
+    }
+  })()
+    .catch((e: unknown) => e)
+    .finally(async () => {
+      clearTimeout(resume);
+      for (let i = 0; i < nats.size; i++) await nats.signal(i, 'SIGCONT');
+    });
+  t.type(err, ReplayStalled, `stopped by the watchdog (${Math.round(performance.now() - started)} ms)`);
+  t.ok(stoppedAt > 0 && performance.now() - stoppedAt < 10_000, 'within seconds of the last record, not the client default of 30 s');
+  t.equal((err as ReplayStalled).at, last, 'it names the last record it yielded');
+  t.ok(got.length >= 10 && got.length < 30, `${got.length} of 30 records read before the stall`);
+  for await (const r of log.replay(last)) got.push(...r.items.map((i) => dec.decode(i)));
+  t.same(
+    got,
+    Array.from({ length: 30 }, (_, i) => `r${i}`),
+    'read on from there: every record once, in order',
+  );
 });

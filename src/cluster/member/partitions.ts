@@ -167,9 +167,19 @@ export class Partitions implements PartitionHandler {
     this.stats.replayedRecords += opened.replayed;
     this.stats.lastLoadMs = opened.ms;
     this.stats.loadMsTotal += opened.ms;
+    const phases = Object.fromEntries(Object.entries(opened.phasesMs).map(([k, v]) => [k, Math.round(v)]));
     logger().info(
-      { partition, owner: lease.owner, snapshotSeq: opened.snapshotSeq, replayed: opened.replayed, markerSeq: opened.markerSeq, ms: Math.round(opened.ms) },
-      `partition ${partition} serving (snapshot ${opened.snapshotSeq} + ${opened.replayed} records replayed in ${Math.round(opened.ms)} ms)`,
+      {
+        partition,
+        owner: lease.owner,
+        snapshotSeq: opened.snapshotSeq,
+        replayed: opened.replayed,
+        markerSeq: opened.markerSeq,
+        ms: Math.round(opened.ms),
+        phasesMs: phases,
+        replayStalls: opened.stalls,
+      },
+      `partition ${partition} serving (snapshot ${opened.snapshotSeq} + ${opened.replayed} records replayed in ${Math.round(opened.ms)} ms: snapshot read ${phases.snapshot}, replay ${phases.replay}, marker ${phases.marker} ms${opened.stalls > 0 ? `; replay stalled ${opened.stalls}× and read on` : ''})`,
     );
     this.onChange();
   }
