@@ -9,9 +9,19 @@ const HANDOVER_CONCURRENCY = 8;
 /** How soon to look again while partitions of the target are still being handed over. */
 const WAITING_POLL_MS = 250;
 
-/** Runs `fn` over `items`, at most `n` at a time. */
+/**
+ * Runs `fn` over every item, at most `n` at a time, starting the next as soon as one finishes (in
+ * slices of n, one slow load held back every partition after it). The first failure is thrown
+ * once all have run: one partition's failed release does not stop the others' hand-over.
+ */
 async function eachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(fn));
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!).catch((err: unknown) => failures.push(err));
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
 }
 
 /**
