@@ -318,13 +318,11 @@ async function peersSection(wrk: string, s: Settings, out: Results): Promise<voi
     }
     if (wanted('plain')) systems.plain = await startServer('peers/plain', 'plain', { DATA_DIR: dir() });
     // The Fastify + Redis peer needs Debian's redis-server.
-    const redis = findExecutable('redis-server');
-    if (!wanted('fastifyRedis')) {
-      // not asked for
-    } else if (redis) {
+    const redis = wanted('fastifyRedis') ? findExecutable('redis-server') : null;
+    if (redis) {
       const env = { DATA_DIR: dir(), REDIS_PORT: String(await freePort()), REDIS_SERVER: redis };
       systems.fastifyRedis = await startServer('peers/fastify-redis', 'fastify', env, (pid) => ({ redis: childrenOf(pid)[0] ?? NaN }));
-    } else {
+    } else if (wanted('fastifyRedis')) {
       skipped.push('Fastify + Redis: redis-server is not installed (apt-get install redis-server)');
       say('peers: redis-server not found, Fastify + Redis skipped');
     }
